@@ -1,0 +1,183 @@
+"""The ``qbcollect`` command: sandbox, sync, demo."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import click
+import duckdb
+
+import settings
+from sandbox.server import DEFAULT_CUSTOMERS, DEFAULT_SEED, SandboxServer, build_sandbox
+
+AGING_SUMMARY_SQL = """
+select currency, aging_bucket, count(*) as invoices, sum(open_balance) as open_balance
+from marts.ar_aging
+group by currency, aging_bucket
+order by currency, case aging_bucket when 'current' then 0 when '1-30' then 1 when '31-60' then 2
+                                     when '61-90' then 3 else 4 end
+"""
+
+
+@click.group()
+def main() -> None:
+    """qbcollect: QuickBooks Online receivables into DuckDB, dbt marts and collections actions."""
+    settings.load_dotenv_file()
+
+
+@main.group()
+def sandbox() -> None:
+    """The local QuickBooks Online API server."""
+
+
+def _sandbox_options(func: Any) -> Any:
+    func = click.option("--seed", default=DEFAULT_SEED, show_default=True, help="Sample company seed.")(func)
+    return click.option("--customers", default=DEFAULT_CUSTOMERS, show_default=True, help="Customers per company.")(func)
+
+
+@sandbox.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8765, show_default=True)
+@_sandbox_options
+@click.option("--realms", default=1, show_default=True, help="Number of companies to serve.")
+@click.option("--credentials-file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the credentials (JSON) to this file.")
+def sandbox_serve(host: str, port: int, seed: int, customers: int, realms: int, credentials_file: Path | None) -> None:
+    """Serve seeded sample companies until interrupted; prints what a client needs."""
+    server = SandboxServer(build_sandbox(seed, customers, realms), host=host, port=port).start()
+    credentials = server.credentials()
+    text = json.dumps(credentials, indent=2)
+    click.echo(text)
+    if credentials_file is not None:
+        credentials_file.parent.mkdir(parents=True, exist_ok=True)
+        credentials_file.write_text(text + "\n", encoding="utf-8")
+        os.chmod(credentials_file, 0o600)
+        click.echo(f"credentials written to {credentials_file}")
+    click.echo("\n# for .env (first realm):")
+    for name, value in _client_env(credentials).items():
+        click.echo(f"{name}={value}")
+    click.echo(f"\nQuickBooks sandbox listening on {server.base_url} (Ctrl+C to stop)")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        server.stop()
+
+
+def _client_env(credentials: dict[str, Any]) -> dict[str, str]:
+    realms = credentials["realms"]
+    return {
+        "QUICKBOOKS_CLIENT_ID": credentials["client_id"],
+        "QUICKBOOKS_CLIENT_SECRET": credentials["client_secret"],
+        "QUICKBOOKS_REALM_ID": ",".join(r["realm_id"] for r in realms),
+        "QUICKBOOKS_REFRESH_TOKEN": ",".join(r["refresh_token"] for r in realms),
+        "QUICKBOOKS_API_BASE_URL": credentials["api_base_url"],
+        "QUICKBOOKS_TOKEN_URL": credentials["token_url"],
+    }
+
+
+@main.command()
+def sync() -> None:
+    """Load QuickBooks into the warehouse with dlt (no Dagster); prints rows per table."""
+    from pipelines.quickbooks.from_env import config_from_env
+    from pipelines.quickbooks.pipeline import make_pipeline, sync as run_sync, table_row_counts
+
+    warehouse, dlt_dir = settings.path("QBCOLLECT_WAREHOUSE"), settings.path("QBCOLLECT_DLT_DIR")
+    info = run_sync(config_from_env(), warehouse, dlt_dir)
+    click.echo(f"loaded {len(info.loads_ids)} load package(s) into {warehouse}")
+    for table, rows in table_row_counts(make_pipeline(warehouse, dlt_dir)).items():
+        click.echo(f"  raw_quickbooks.{table:<32} {rows:>9,} rows")
+
+
+@main.command()
+@_sandbox_options
+def demo(seed: int, customers: int) -> None:
+    """Start the sandbox, materialize everything through Dagster, print the aging summary."""
+    warehouse = settings.path("QBCOLLECT_WAREHOUSE")
+    sandbox_data = build_sandbox(seed, customers)
+    realm_id = sandbox_data.store.realm_ids[0]
+    _reset_demo_state(warehouse, realm_id)
+    with SandboxServer(sandbox_data) as server:
+        os.environ.update(_client_env(server.credentials()))
+        os.environ["QBCOLLECT_TOKEN_STORE"] = str(warehouse.parent / "sandbox_tokens.enc")
+        click.echo(f"QuickBooks sandbox serving realm {realm_id} ({customers} customers, seed {seed}) "
+                   f"at {server.base_url}")
+        _materialize_everything()
+        company = sandbox_data.store.company(realm_id)
+        served = _served_open_balances(company.entities["Invoice"].values())
+    _print_summary(warehouse, served)
+
+
+def _reset_demo_state(warehouse: Path, realm_id: str) -> None:
+    """The demo starts from an empty warehouse, but never one holding a real company."""
+    if warehouse.exists():
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            try:
+                realms = {row[0] for row in con.execute("select distinct realm_id from raw_quickbooks.customers").fetchall()}
+            except duckdb.CatalogException:
+                realms = set()
+        if realms - {realm_id}:
+            raise click.ClickException(
+                f"{warehouse} holds other companies ({', '.join(sorted(realms - {realm_id}))}); "
+                "the demo will not overwrite it. Set QBCOLLECT_WAREHOUSE to another file."
+            )
+        warehouse.unlink()
+    shutil.rmtree(settings.path("QBCOLLECT_DLT_DIR"), ignore_errors=True)
+    (warehouse.parent / "sandbox_tokens.enc").unlink(missing_ok=True)
+
+
+def _materialize_everything() -> None:
+    import dagster as dg
+
+    from definitions import defs
+
+    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+    click.echo("materializing QuickBooks → dlt → DuckDB → dbt → reminders and case export through Dagster ...")
+    result = defs.resolve_job_def("collections_job").execute_in_process(instance=instance, raise_on_error=False)
+    if not result.success:
+        failed = [event.step_key for event in result.all_events if event.is_step_failure]
+        raise click.ClickException(f"the Dagster run {result.run_id} failed in step(s): {', '.join(failed)}")
+    click.echo(f"Dagster run {result.run_id} succeeded")
+
+
+def _served_open_balances(invoices: Any) -> dict[str, Decimal]:
+    totals: dict[str, Decimal] = {}
+    for invoice in invoices:
+        if invoice["Balance"] > 0:
+            currency = invoice["CurrencyRef"]["value"]
+            totals[currency] = totals.get(currency, Decimal(0)) + invoice["Balance"]
+    return totals
+
+
+def _print_summary(warehouse: Path, served: dict[str, Decimal]) -> None:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        rows = con.execute(AGING_SUMMARY_SQL).fetchall()
+    click.echo("\nAR aging (marts.ar_aging):")
+    click.echo(f"  {'currency':<9}{'bucket':<9}{'invoices':>9}{'open balance':>16}")
+    totals: dict[str, Decimal] = {}
+    for currency, bucket, count, balance in rows:
+        click.echo(f"  {currency:<9}{bucket:<9}{count:>9}{balance:>16,.2f}")
+        totals[currency] = totals.get(currency, Decimal(0)) + balance
+    for currency, total in sorted(totals.items()):
+        check = "matches" if served.get(currency) == total else f"DIFFERS from {served.get(currency)}"
+        click.echo(f"  {currency} total open {total:,.2f} {check} the sandbox's open invoice balances")
+    click.echo(f"\nwarehouse: {warehouse}")
+    click.echo(f"reminders: {_reminder_destination()}")
+    click.echo(f"case exports: {settings.path('QBCOLLECT_EXPORT_DIR')}")
+    click.echo("query it:  .venv/bin/python -c \"import duckdb; "
+               f"duckdb.connect('{warehouse}', read_only=True).sql('from marts.ar_aging limit 10').show()\"")
+
+
+def _reminder_destination() -> str:
+    host = settings.get("QBCOLLECT_SMTP_HOST")
+    return f"smtp://{host}:{settings.get('QBCOLLECT_SMTP_PORT')}" if host else str(settings.path("QBCOLLECT_OUTBOX_DIR"))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,55 @@
+with
+
+source as (
+
+    select * from {{ source('quickbooks', 'invoices') }}
+
+),
+
+renamed as (
+
+    select
+        -- ids
+        realm_id,
+        id as invoice_id,
+        _dlt_id as invoice_dlt_id,
+        doc_number,
+        customer_ref__value as customer_id,
+        sales_term_ref__value as sales_term_id,
+
+        -- dates
+        cast(txn_date as date) as txn_date,
+        cast(due_date as date) as due_date,
+
+        -- money
+        currency_ref__value as currency,
+        cast(exchange_rate as decimal(18, 8)) as exchange_rate,
+        cast(total_amt as decimal(18, 2)) as total_amount,
+        cast(balance as decimal(18, 2)) as open_balance,
+        cast(home_total_amt as decimal(18, 2)) as home_total_amount,
+        cast(home_balance as decimal(18, 2)) as home_open_balance,
+
+        -- delivery
+        nullif(trim(bill_email__address), '') as bill_email,
+        email_status,
+        print_status,
+
+        -- QuickBooks voids in place: amounts drop to 0 and the note gains a "Voided" prefix.
+        coalesce(
+            private_note like 'Voided%'
+            and coalesce(total_amt, 0) = 0
+            and coalesce(balance, 0) = 0,
+            false
+        ) as is_voided,
+        private_note,
+
+        -- metadata
+        sync_token,
+        meta_data__create_time as created_at,
+        meta_data__last_updated_time as updated_at
+
+    from source
+
+)
+
+select * from renamed

@@ -1,0 +1,26 @@
+with
+
+source as (
+
+    select * from {{ source('quickbooks', 'payments__line__linked_txn') }}
+
+),
+
+renamed as (
+
+    select
+        -- ids
+        _dlt_id as payment_line_link_dlt_id,
+        _dlt_parent_id as payment_line_dlt_id,
+        _dlt_root_id as payment_dlt_id,
+        _dlt_list_idx as link_index,
+
+        -- linked transaction
+        txn_id as linked_txn_id,
+        txn_type as linked_txn_type
+
+    from source
+
+)
+
+select * from renamed

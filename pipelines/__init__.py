@@ -1,0 +1,1 @@
+"""dlt pipelines. Plain dlt: nothing here imports Dagster."""

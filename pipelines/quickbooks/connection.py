@@ -1,0 +1,48 @@
+"""Everything needed to reach QuickBooks for one app and its realms."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dlt.sources.helpers.requests import Client
+
+from pipelines.quickbooks.auth import AppCredentials, QuickBooksAuth, TokenStore, derive_key
+from pipelines.quickbooks.client import QuickBooksClient
+from pipelines.quickbooks.settings import PRODUCTION_API_BASE_URL
+
+
+@dataclass
+class RealmConnection:
+    """One connected company: its realm id and the refresh token the user gave us first."""
+
+    realm_id: str
+    refresh_token: str | None = field(default=None, repr=False)
+
+
+@dataclass
+class QuickBooksConfig:
+    """App credentials, endpoints, realms and where rotated tokens are kept."""
+
+    app: AppCredentials
+    realms: list[RealmConnection]
+    token_store_path: Path
+    api_base_url: str = PRODUCTION_API_BASE_URL
+    token_key: str | None = field(default=None, repr=False)
+    max_attempts: int = 6
+
+    def open_clients(self) -> list[QuickBooksClient]:
+        """One API client per realm, sharing a retrying HTTP session and the token store."""
+        session = Client(
+            request_timeout=120, raise_for_status=False, request_max_attempts=self.max_attempts,
+            request_backoff_factor=1, request_max_retry_delay=60,
+        ).session
+        key = self.token_key.encode("ascii") if self.token_key else derive_key(self.app.client_secret)
+        store = TokenStore(self.token_store_path, key)
+        return [
+            QuickBooksClient(
+                self.api_base_url, realm.realm_id,
+                QuickBooksAuth(self.app, realm.realm_id, store, realm.refresh_token, session), session,
+            )
+            for realm in self.realms
+        ]

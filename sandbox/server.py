@@ -1,0 +1,93 @@
+"""Run the sandbox: build seeded companies and serve them with uvicorn.
+
+:class:`SandboxServer` serves in a background thread, which is how tests, the
+demo and benchmarks use it; ``qbcollect sandbox serve`` runs it in the
+foreground.
+"""
+
+from __future__ import annotations
+
+import secrets
+import socket
+import threading
+import time
+from typing import Any
+
+import uvicorn
+
+from sandbox.app import TOKEN_PATH, Sandbox, build_app
+from sandbox.generator import generate_company, realm_id_for
+
+DEFAULT_SEED = 42
+DEFAULT_CUSTOMERS = 40
+
+
+def build_sandbox(
+    seed: int = DEFAULT_SEED, customers: int = DEFAULT_CUSTOMERS, realms: int = 1, invoices_per_customer: int = 4
+) -> Sandbox:
+    """A sandbox with ``realms`` generated companies; the first is the ``seed`` company."""
+    sandbox = Sandbox(client_id=f"ABqbcollect{seed:04d}sandbox", client_secret=secrets.token_urlsafe(30))
+    now = sandbox.clock.now()
+    for index in range(realms):
+        company = generate_company(
+            realm_id_for(seed, index), seed + index, customers, now, invoices_per_customer,
+            company_name=f"Sandbox Company_US_{index + 1}",
+        )
+        sandbox.store.add(company)
+    return sandbox
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+class SandboxServer:
+    """Serves a :class:`Sandbox` over HTTP on ``host:port`` from a daemon thread."""
+
+    def __init__(self, sandbox: Sandbox, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.sandbox = sandbox
+        self.host = host
+        self.port = port or free_port(host)
+        config = uvicorn.Config(build_app(sandbox), host=host, port=self.port, log_level="warning", access_log=False)
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, name="qbo-sandbox", daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self, timeout: float = 10.0) -> SandboxServer:
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self._server.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise RuntimeError(f"the QuickBooks sandbox did not start on {self.base_url}")
+            time.sleep(0.02)
+        return self
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+
+    def __enter__(self) -> SandboxServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def credentials(self) -> dict[str, Any]:
+        """What a client needs: endpoints, app credentials and one connection per realm."""
+        return {
+            "api_base_url": self.base_url,
+            "token_url": f"{self.base_url}{TOKEN_PATH}",
+            "client_id": self.sandbox.client_id,
+            "client_secret": self.sandbox.client_secret,
+            "realms": [
+                {"realm_id": realm_id,
+                 "company_name": self.sandbox.store.company(realm_id).info["CompanyName"],
+                 "refresh_token": self.sandbox.issuer.new_refresh_token(realm_id)}
+                for realm_id in self.sandbox.store.realm_ids
+            ],
+        }

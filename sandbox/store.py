@@ -1,0 +1,138 @@
+"""In-memory QuickBooks companies, one per realm.
+
+Entities are kept as QuickBooks-shaped dicts whose amounts are ``Decimal`` and
+whose ``MetaData`` times are aware ``datetime`` values; :func:`render` turns them
+into wire JSON. Derived amounts (Invoice.Balance, CreditMemo.RemainingCredit,
+Payment.UnappliedAmt, Customer.Balance) are always recomputed from the
+transactions, so they stay consistent the way QuickBooks keeps them.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sandbox.clock import qbo_datetime
+from sandbox.faults import not_authorized_for_realm, object_not_found
+
+#: URL segment (lower case) -> entity name, for the entities the sandbox serves.
+ENTITIES: dict[str, str] = {
+    "customer": "Customer",
+    "invoice": "Invoice",
+    "payment": "Payment",
+    "creditmemo": "CreditMemo",
+    "term": "Term",
+}
+
+#: Name-list entities: never deleted, only made inactive; queries hide inactive rows.
+NAME_LISTS = frozenset({"Customer", "Term"})
+
+ZERO = Decimal("0")
+CENT = Decimal("0.01")
+
+
+@dataclass
+class Company:
+    """One QuickBooks company (realm) and its data."""
+
+    realm_id: str
+    info: dict[str, Any]
+    home_currency: str = "USD"
+    entities: dict[str, dict[str, dict[str, Any]]] = field(
+        default_factory=lambda: {name: {} for name in ENTITIES.values()}
+    )
+    lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+
+    def get(self, entity: str, entity_id: str) -> dict[str, Any]:
+        """Read one object; a missing or deleted Id answers QuickBooks' 610 fault."""
+        found = self.entities[entity].get(entity_id)
+        if found is None:
+            raise object_not_found(entity, entity_id)
+        return found
+
+    def add(self, entity: str, obj: dict[str, Any]) -> None:
+        self.entities[entity][obj["Id"]] = obj
+
+    def recompute_balances(self) -> None:
+        """Derive every balance from the payments that link transactions."""
+        applied: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
+        for payment in self.entities["Payment"].values():
+            invoice_total = credit_total = ZERO
+            for line in payment.get("Line", []):
+                for link in line.get("LinkedTxn", []):
+                    applied[(link["TxnType"], link["TxnId"])] += line["Amount"]
+                    if link["TxnType"] == "Invoice":
+                        invoice_total += line["Amount"]
+                    elif link["TxnType"] == "CreditMemo":
+                        credit_total += line["Amount"]
+            payment["UnappliedAmt"] = payment["TotalAmt"] - (invoice_total - credit_total)
+        for invoice in self.entities["Invoice"].values():
+            invoice["Balance"] = invoice["TotalAmt"] - applied[("Invoice", invoice["Id"])]
+            if "ExchangeRate" in invoice:
+                invoice["HomeBalance"] = (invoice["Balance"] * invoice["ExchangeRate"]).quantize(CENT)
+        for memo in self.entities["CreditMemo"].values():
+            memo["RemainingCredit"] = memo["TotalAmt"] - applied[("CreditMemo", memo["Id"])]
+            memo["Balance"] = memo["RemainingCredit"]
+        self._recompute_customer_balances()
+
+    def _recompute_customer_balances(self) -> None:
+        own: dict[str, Decimal] = defaultdict(lambda: ZERO)
+        for invoice in self.entities["Invoice"].values():
+            own[invoice["CustomerRef"]["value"]] += invoice["Balance"]
+        customers = self.entities["Customer"]
+        for customer in customers.values():
+            customer["Balance"] = own[customer["Id"]]
+            customer["BalanceWithJobs"] = own[customer["Id"]]
+        for customer in customers.values():
+            parent = customer.get("ParentRef")
+            while parent is not None and parent["value"] in customers:
+                ancestor = customers[parent["value"]]
+                ancestor["BalanceWithJobs"] += own[customer["Id"]]
+                parent = ancestor.get("ParentRef")
+
+
+class Store:
+    """Every company the sandbox serves, by realm id."""
+
+    def __init__(self) -> None:
+        self._companies: dict[str, Company] = {}
+
+    def add(self, company: Company) -> None:
+        self._companies[company.realm_id] = company
+
+    def company(self, realm_id: str) -> Company:
+        """The company, or the 403 QuickBooks gives for a realm the app cannot reach."""
+        found = self._companies.get(realm_id)
+        if found is None:
+            raise not_authorized_for_realm(realm_id)
+        return found
+
+    @property
+    def realm_ids(self) -> list[str]:
+        return list(self._companies)
+
+
+def money(value: Decimal) -> float | int:
+    """An amount as QuickBooks writes it: a JSON number (``0`` for zero, else ``81.0``)."""
+    if value == ZERO:
+        return 0
+    return float(value)
+
+
+def render(obj: Any) -> Any:
+    """Wire form of a stored object: Decimals as numbers, datetimes in Pacific time."""
+    if isinstance(obj, dict):
+        return {key: render(value) for key, value in obj.items() if not key.startswith("_")}
+    if isinstance(obj, list):
+        return [render(item) for item in obj]
+    if isinstance(obj, Decimal):
+        return money(obj)
+    if isinstance(obj, datetime):
+        return qbo_datetime(obj)
+    if isinstance(obj, date):
+        return obj.isoformat()
+    return obj

@@ -1,0 +1,109 @@
+"""The sandbox's OAuth token server behaves like Intuit's."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+
+from sandbox import SandboxServer
+
+
+def _refresh(credentials: dict[str, Any], refresh_token: str, basic: bool = True) -> requests.Response:
+    data = {"grant_type": "refresh_token", "refresh_token": refresh_token}
+    auth = None
+    if basic:
+        auth = (credentials["client_id"], credentials["client_secret"])
+    else:
+        data.update(client_id=credentials["client_id"], client_secret=credentials["client_secret"])
+    return requests.post(credentials["token_url"], data=data, auth=auth, headers={"Accept": "application/json"},
+                         timeout=10)
+
+
+def test_refresh_grant_rotates_the_refresh_token(credentials: dict[str, Any]) -> None:
+    first = credentials["realms"][0]["refresh_token"]
+    answer = _refresh(credentials, first)
+    assert answer.status_code == 200
+    body = answer.json()
+    assert body["token_type"] == "bearer"
+    assert body["expires_in"] == 3600
+    assert body["x_refresh_token_expires_in"] == 8_726_400
+    assert body["refresh_token"] != first
+    assert _refresh(credentials, body["refresh_token"]).status_code == 200
+
+
+def test_superseded_refresh_token_is_invalid_grant(credentials: dict[str, Any]) -> None:
+    first = credentials["realms"][0]["refresh_token"]
+    assert _refresh(credentials, first).status_code == 200
+    reused = _refresh(credentials, first)
+    assert reused.status_code == 400
+    assert reused.json() == {"error": "invalid_grant"}
+
+
+def test_unknown_refresh_token_is_invalid_grant(credentials: dict[str, Any]) -> None:
+    answer = _refresh(credentials, "RT1-000-H0-notatoken")
+    assert (answer.status_code, answer.json()) == (400, {"error": "invalid_grant"})
+
+
+def test_client_credentials_accepted_in_form_body(credentials: dict[str, Any]) -> None:
+    answer = _refresh(credentials, credentials["realms"][0]["refresh_token"], basic=False)
+    assert answer.status_code == 200
+    assert "access_token" in answer.json()
+
+
+def test_wrong_client_secret_is_invalid_client(credentials: dict[str, Any]) -> None:
+    answer = requests.post(
+        credentials["token_url"],
+        data={"grant_type": "refresh_token", "refresh_token": credentials["realms"][0]["refresh_token"]},
+        auth=(credentials["client_id"], "wrong"),
+        timeout=10,
+    )
+    assert (answer.status_code, answer.json()) == (401, {"error": "invalid_client"})
+
+
+def test_separate_connections_hold_independent_token_chains(
+    sandbox_server: SandboxServer, credentials: dict[str, Any]
+) -> None:
+    realm_id = credentials["realms"][0]["realm_id"]
+    answer = requests.post(f"{sandbox_server.base_url}/_sandbox/tokens", json={"realm_id": realm_id}, timeout=10)
+    assert answer.status_code == 200
+    second = answer.json()["refresh_token"]
+    assert _refresh(credentials, credentials["realms"][0]["refresh_token"]).status_code == 200
+    assert _refresh(credentials, second).status_code == 200
+
+
+def test_new_connection_for_unknown_realm_is_refused(sandbox_server: SandboxServer) -> None:
+    answer = requests.post(f"{sandbox_server.base_url}/_sandbox/tokens", json={"realm_id": "123"}, timeout=10)
+    assert answer.status_code == 403
+    assert answer.json()["Fault"]["Error"][0]["code"] == "3100"
+
+
+def test_discovery_document_names_the_endpoints(sandbox_server: SandboxServer, credentials: dict[str, Any]) -> None:
+    document = requests.get(f"{sandbox_server.base_url}/.well-known/openid_configuration", timeout=10).json()
+    assert document["token_endpoint"] == credentials["token_url"]
+    assert document["authorization_endpoint"].endswith("/connect/oauth2")
+    assert "client_secret_basic" in document["token_endpoint_auth_methods_supported"]
+
+
+def test_expired_access_token_gets_gateway_401(sandbox_server: SandboxServer, api: Any) -> None:
+    assert api.query("SELECT * FROM Term").status_code == 200
+    sandbox_server.sandbox.clock.advance(3601)
+    answer = api.query("SELECT * FROM Term")
+    assert answer.status_code == 401
+    fault = answer.json()["fault"]
+    assert fault["type"] == "AUTHENTICATION"
+    assert fault["error"][0]["code"] == "3200"
+    assert isinstance(answer.json()["time"], int)
+
+
+def test_missing_bearer_token_gets_401(api: Any) -> None:
+    answer = requests.get(f"{api.base}/query", params={"query": "SELECT * FROM Term"}, timeout=10)
+    assert answer.status_code == 401
+    assert answer.json()["fault"]["error"][0]["code"] == "3200"
+
+
+def test_token_of_one_realm_is_refused_for_another(api: Any, credentials: dict[str, Any]) -> None:
+    other = f"{credentials['api_base_url']}/v3/company/9999999999/query"
+    answer = requests.get(other, params={"query": "SELECT * FROM Term"}, headers=api.headers, timeout=10)
+    assert answer.status_code == 403
+    assert answer.json()["Fault"]["Error"][0]["code"] == "3100"
