@@ -14,7 +14,7 @@ CANDIDATES_SQL = "select * from marts.collection_case_candidates order by realm_
 
 
 @dg.asset(
-    deps=[dg.AssetKey("collection_case_candidates")],
+    deps=[dg.AssetKey(["marts", "collection_case_candidates"])],
     group_name="actions",
     kinds={"csv"},
     pool=DUCKDB_POOL,

@@ -14,7 +14,7 @@ ELIGIBLE_SQL = "select * from marts.dunning_eligibility where is_eligible order 
 
 
 @dg.asset(
-    deps=[dg.AssetKey("dunning_eligibility")],
+    deps=[dg.AssetKey(["marts", "dunning_eligibility"])],
     group_name="actions",
     kinds={"email"},
     pool=DUCKDB_POOL,

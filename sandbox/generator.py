@@ -22,7 +22,7 @@ from sandbox.catalog import (
     SECOND_WORDS, STREETS, TERMS,
 )
 from sandbox.clock import PACIFIC
-from sandbox.store import Company
+from sandbox.store import Company, void_invoice
 
 CENT = Decimal("0.01")
 TAX_RATE = Decimal("0.08")
@@ -122,12 +122,21 @@ class _Builder:
             customer["PrimaryEmailAddr"] = {"Address": f"accounts@{slug}.example"}
         if rng.random() < 0.8:
             customer["PrimaryPhone"] = {"FreeFormNumber": f"(650) 555-{rng.randrange(1000, 9999)}"}
+        if rng.random() < 0.2:
+            customer["Mobile"] = {"FreeFormNumber": f"(650) 555-{rng.randrange(1000, 9999)}"}
+            customer["Fax"] = {"FreeFormNumber": f"(650) 555-{rng.randrange(1000, 9999)}"}
+            customer["WebAddr"] = {"URI": f"http://{''.join(ch for ch in name.lower() if ch.isalnum())[:24]}.example"}
         if rng.random() < 0.9:
             city, region, postal = rng.choice(CITIES)
             address = {"Id": str(100 + int(customer_id)), "Line1": f"{rng.randrange(1, 9999)} {rng.choice(STREETS)}",
                        "City": city, "CountrySubDivisionCode": region, "PostalCode": postal}
             customer["BillAddr"] = address
             customer["ShipAddr"] = dict(address)
+        if parent is not None:  # QuickBooks fills a new job's contact details from its parent
+            for key in ("PrimaryEmailAddr", "PrimaryPhone", "Mobile", "Fax", "WebAddr", "BillAddr", "ShipAddr"):
+                customer.pop(key, None)
+                if key in parent:
+                    customer[key] = dict(parent[key])
         customer["PreferredDeliveryMethod"] = "Email" if "PrimaryEmailAddr" in customer else "Print"
         if not customer["Active"] and rng.random() < 0.5:
             customer["DisplayName"] = customer["FullyQualifiedName"] = f"{name} (deleted)"
@@ -267,6 +276,8 @@ class _Builder:
         for key in ("BillAddr", "ShipAddr"):
             if key in customer:
                 form[key] = dict(customer[key])
+        if "PrimaryEmailAddr" in customer:
+            form["BillEmail"] = dict(customer["PrimaryEmailAddr"])
         return form
 
     def _invoice(self, plan: _Txn) -> dict[str, Any]:
@@ -274,13 +285,14 @@ class _Builder:
         invoice = {"AllowIPNPayment": False, "AllowOnlinePayment": False, "AllowOnlineCreditCardPayment": False,
                    "AllowOnlineACHPayment": False, **self._sales_form(plan), "LinkedTxn": []}
         invoice["Line"] = self._sales_lines(body["lines"], body["subtotal"])
+        if self.rng.random() < 0.5:
+            invoice["CustomField"][0]["StringValue"] = str(self.rng.randrange(100, 110))
         invoice["TxnTaxDetail"] = {"TotalTax": body["tax"]}
         term_id, term_name, days = body["term"]
         invoice.update({"SalesTermRef": {"value": term_id, "name": term_name},
                         "DueDate": plan.txn_date + timedelta(days=days), "TotalAmt": body["total"],
                         "ApplyTaxAfterDiscount": False, "PrintStatus": "NeedToPrint", "EmailStatus": "NotSet"})
-        if "PrimaryEmailAddr" in plan.customer:
-            invoice["BillEmail"] = dict(plan.customer["PrimaryEmailAddr"])
+        if "BillEmail" in invoice:
             invoice["EmailStatus"] = "EmailSent"
         if "ExchangeRate" in invoice:
             invoice["HomeTotalAmt"] = (body["total"] * invoice["ExchangeRate"]).quantize(CENT, ROUND_HALF_UP)
@@ -317,6 +329,7 @@ class _Builder:
         if customer["CurrencyRef"]["value"] in EXCHANGE_RATES:
             payment["ExchangeRate"] = EXCHANGE_RATES[customer["CurrencyRef"]["value"]]
         if self.rng.random() < 0.6:
+            payment["PaymentMethodRef"] = {"value": "2"}  # Check
             payment["PaymentRefNum"] = str(self.rng.randrange(1000, 99999))
         for invoice, _ in plan.applications:
             self._link(invoice.obj, plan)
@@ -349,21 +362,6 @@ def _name_value(name: str, value: str) -> dict[str, Any]:
             "declaredType": "com.intuit.schema.finance.v3.NameValue",
             "scope": "javax.xml.bind.JAXBElement$GlobalScope", "value": {"Name": name, "Value": value},
             "nil": False, "globalScope": True, "typeSubstituted": False}
-
-
-def void_invoice(invoice: dict[str, Any]) -> None:
-    """QuickBooks' void: amounts and quantities zeroed, links dropped, "Voided" noted."""
-    for line in invoice["Line"]:
-        line["Amount"] = Decimal(0)
-        if "SalesItemLineDetail" in line:
-            line["SalesItemLineDetail"]["Qty"] = 0
-    invoice["TxnTaxDetail"] = {"TotalTax": Decimal(0)}
-    invoice["TotalAmt"] = invoice["Balance"] = Decimal(0)
-    invoice["LinkedTxn"] = []
-    note = invoice.get("PrivateNote")
-    invoice["PrivateNote"] = f"Voided - {note}" if note else "Voided"
-    if "HomeTotalAmt" in invoice:
-        invoice["HomeTotalAmt"] = Decimal(0)
 
 
 def generate_company(

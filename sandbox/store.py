@@ -57,6 +57,26 @@ class Company:
     def add(self, entity: str, obj: dict[str, Any]) -> None:
         self.entities[entity][obj["Id"]] = obj
 
+    def touch(self, obj: dict[str, Any], now: datetime) -> None:
+        """Record an update: SyncToken goes up, LastUpdatedTime becomes now."""
+        obj["SyncToken"] = str(int(obj["SyncToken"]) + 1)
+        obj["MetaData"]["LastUpdatedTime"] = now
+
+    def void_invoice(self, invoice_id: str, now: datetime) -> dict[str, Any]:
+        """Void an invoice as QuickBooks does; payments applied to it become unapplied."""
+        invoice = self.get("Invoice", invoice_id)
+        for payment in self.entities["Payment"].values():
+            kept = [line for line in payment.get("Line", [])
+                    if not any(link == {"TxnId": invoice_id, "TxnType": "Invoice"} for link in line["LinkedTxn"])]
+            if len(kept) != len(payment.get("Line", [])):
+                payment["Line"] = kept
+                self.touch(payment, now)
+        void_invoice(invoice)
+        self.touch(invoice, now)
+        self.recompute_balances()
+        self.entities["Customer"][invoice["CustomerRef"]["value"]]["MetaData"]["LastUpdatedTime"] = now
+        return invoice
+
     def recompute_balances(self) -> None:
         """Derive every balance from the payments that link transactions."""
         applied: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
@@ -136,3 +156,18 @@ def render(obj: Any) -> Any:
     if isinstance(obj, date):
         return obj.isoformat()
     return obj
+
+
+def void_invoice(invoice: dict[str, Any]) -> None:
+    """QuickBooks' void: amounts and quantities zeroed, links dropped, "Voided" noted."""
+    for line in invoice["Line"]:
+        line["Amount"] = Decimal(0)
+        if "SalesItemLineDetail" in line:
+            line["SalesItemLineDetail"]["Qty"] = 0
+    invoice["TxnTaxDetail"] = {"TotalTax": Decimal(0)}
+    invoice["TotalAmt"] = invoice["Balance"] = Decimal(0)
+    invoice["LinkedTxn"] = []
+    note = invoice.get("PrivateNote")
+    invoice["PrivateNote"] = f"Voided - {note}" if note else "Voided"
+    if "HomeTotalAmt" in invoice:
+        invoice["HomeTotalAmt"] = Decimal(0)

@@ -1,3 +1,5 @@
+{{ config(meta={'dagster': {'asset_key': ['staging', 'stg_quickbooks__customers']}}) }}
+
 -- QuickBooks keeps Customer.Balance equal to what the customer owes on its own open invoices
 -- (sub-customers' invoices excluded). A difference means a half-synced or misread book.
 

@@ -1,3 +1,5 @@
+{{ config(meta={'dagster': {'asset_key': ['staging', 'stg_quickbooks__payments']}}) }}
+
 -- QuickBooks' payment arithmetic: TotalAmt = what the lines apply to invoices - the credit memo
 -- credit the lines use up + UnappliedAmt. A difference means lines were lost between the
 -- payment and its dlt child tables. Payments with lines linked to other transaction types

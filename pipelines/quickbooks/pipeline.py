@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,8 @@ def make_pipeline(warehouse: Path, pipelines_dir: Path) -> dlt.Pipeline:
         destination=dlt.destinations.duckdb(credentials=str(warehouse)),
         dataset_name=DATASET_NAME,
         pipelines_dir=str(pipelines_dir),
-        progress="log",
+        # Rows, files and jobs every 5 s on stderr, so long loads show where they are.
+        progress=dlt.progress.log(log_period=5.0, logger=sys.stderr, dump_system_stats=False),
     )
 
 

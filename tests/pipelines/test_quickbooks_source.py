@@ -1,0 +1,187 @@
+"""The dlt source against the sandbox over HTTP, into a temporary DuckDB warehouse."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+import requests
+
+import settings
+from pipelines.quickbooks import QuickBooksConfig, RealmConnection
+from pipelines.quickbooks.auth import QuickBooksAuthError, TokenStore, derive_key
+from pipelines.quickbooks.settings import RESOURCES
+from sandbox import SandboxServer, build_sandbox
+
+Rows = Callable[[str], list[tuple[Any, ...]]]
+
+
+def _company(server: SandboxServer, realm_id: str) -> Any:
+    return server.sandbox.store.company(realm_id)
+
+
+def test_sync_loads_every_entity_of_the_company(
+    run_sync: Any, warehouse_rows: Rows, sandbox_server: SandboxServer, realm_id: str
+) -> None:
+    run_sync()
+    company = _company(sandbox_server, realm_id)
+    for table, entity in RESOURCES.items():
+        loaded = warehouse_rows(f"select realm_id, id from raw_quickbooks.{table}")
+        assert sorted(row[1] for row in loaded) == sorted(company.entities[entity]), table
+        assert {row[0] for row in loaded} == {realm_id}, f"{table}: realm_id on every row"
+    lines = warehouse_rows("select count(*) from raw_quickbooks.invoices__line")[0][0]
+    assert lines == sum(len(i["Line"]) for i in company.entities["Invoice"].values())
+
+
+def test_amounts_load_as_exact_decimals(
+    run_sync: Any, warehouse_rows: Rows, sandbox_server: SandboxServer, realm_id: str
+) -> None:
+    run_sync()
+    company = _company(sandbox_server, realm_id)
+    types = dict(warehouse_rows(
+        "select column_name, data_type from information_schema.columns "
+        "where table_schema = 'raw_quickbooks' and table_name = 'invoices'"
+    ))
+    assert types["balance"].startswith("DECIMAL") and types["total_amt"].startswith("DECIMAL")
+    loaded = warehouse_rows("select sum(balance), sum(total_amt) from raw_quickbooks.invoices")[0]
+    invoices = company.entities["Invoice"].values()
+    assert loaded == (sum(i["Balance"] for i in invoices), sum(i["TotalAmt"] for i in invoices))
+    assert isinstance(loaded[0], Decimal)
+
+
+def test_rotated_refresh_token_is_persisted_encrypted(
+    run_sync: Any, qb_config: QuickBooksConfig, credentials: dict[str, Any], realm_id: str
+) -> None:
+    seed = credentials["realms"][0]["refresh_token"]
+    run_sync()
+    store_file = settings.path("QBCOLLECT_TOKEN_STORE")
+    store = TokenStore(store_file, derive_key(credentials["client_secret"]))
+    rotated = store.refresh_token(realm_id, seed)
+    assert rotated and rotated != seed
+    assert rotated.encode() not in store_file.read_bytes() and seed.encode() not in store_file.read_bytes()
+    old = requests.post(credentials["token_url"], data={"grant_type": "refresh_token", "refresh_token": seed},
+                        auth=(credentials["client_id"], credentials["client_secret"]), timeout=10)
+    assert old.json() == {"error": "invalid_grant"}, "the seed token was used and superseded"
+    run_sync()  # the second run must use the rotated token, not the superseded seed
+    assert store.refresh_token(realm_id, seed) != rotated
+
+
+def test_second_sync_reads_only_rows_at_the_cursor(
+    run_sync: Any, sandbox_server: SandboxServer, realm_id: str
+) -> None:
+    run_sync()
+    pipeline = run_sync()
+    company = _company(sandbox_server, realm_id)
+    counts = pipeline.last_trace.last_normalize_info.row_counts
+    for table, entity in RESOURCES.items():
+        stamps = [row["MetaData"]["LastUpdatedTime"] for row in company.entities[entity].values()]
+        at_cursor = sum(1 for stamp in stamps if stamp == max(stamps))
+        assert counts.get(table, 0) == at_cursor, table
+
+
+def test_incremental_sync_picks_up_voided_invoice(
+    run_sync: Any, warehouse_rows: Rows, sandbox_server: SandboxServer, realm_id: str
+) -> None:
+    run_sync()
+    company = _company(sandbox_server, realm_id)
+    paid = next(i for i in company.entities["Invoice"].values() if 0 < i["Balance"] < i["TotalAmt"])
+    sandbox_server.sandbox.clock.advance(60)
+    company.void_invoice(paid["Id"], sandbox_server.sandbox.clock.now())
+    run_sync()
+    total, balance, note = warehouse_rows(
+        f"select total_amt, balance, private_note from raw_quickbooks.invoices where id = '{paid['Id']}'"
+    )[0]
+    assert (total, balance, note) == (0, 0, "Voided")
+    amounts = warehouse_rows(
+        "select l.amount from raw_quickbooks.invoices__line l join raw_quickbooks.invoices i "
+        f"on l._dlt_parent_id = i._dlt_id where i.id = '{paid['Id']}'"
+    )
+    assert amounts and all(amount == 0 for (amount,) in amounts), "child lines replaced with the voided ones"
+    unapplied = warehouse_rows("select sum(unapplied_amt) from raw_quickbooks.payments")[0][0]
+    assert unapplied == sum(p["UnappliedAmt"] for p in company.entities["Payment"].values())
+
+
+def test_keyset_paging_loses_no_rows_when_timestamps_tie(
+    run_sync: Any, warehouse_rows: Rows, sandbox_server: SandboxServer, realm_id: str
+) -> None:
+    company = _company(sandbox_server, realm_id)
+    invoices = sorted(company.entities["Invoice"].values(), key=lambda i: int(i["Id"]))
+    tie = invoices[0]["MetaData"]["LastUpdatedTime"]
+    for invoice in invoices[:25]:  # 25 rows share one second: more than three pages of 7
+        invoice["MetaData"]["LastUpdatedTime"] = tie
+    run_sync(page_size=7)
+    loaded = [row[0] for row in warehouse_rows("select id from raw_quickbooks.invoices")]
+    assert sorted(loaded) == sorted(company.entities["Invoice"])
+
+
+def test_expired_access_token_is_refreshed_and_the_request_retried(
+    qb_config: QuickBooksConfig, sandbox_server: SandboxServer
+) -> None:
+    client = qb_config.open_clients()[0]
+    assert "Term" in client.query("SELECT * FROM Term")
+    sandbox_server.sandbox.clock.advance(3601)  # the sandbox expires it; our clock still trusts it
+    assert "Term" in client.query("SELECT * FROM Term")
+    assert client.auth.refreshes == 2
+
+
+def test_rejected_refresh_token_error_names_realm_never_the_token(
+    run_sync: Any, qb_config: QuickBooksConfig, realm_id: str
+) -> None:
+    bogus = "RT1-123-H0-thisisnotavalidtoken"
+    qb_config.realms = [RealmConnection(realm_id, bogus)]
+    with pytest.raises(Exception) as raised:
+        run_sync(config=qb_config)
+    chain = "".join(str(e) for e in _exception_chain(raised.value))
+    assert isinstance(_exception_chain(raised.value)[-1], QuickBooksAuthError)
+    assert realm_id in chain and "invalid_grant" in chain
+    assert bogus not in chain
+    assert qb_config.app.client_secret not in chain
+
+
+def _exception_chain(error: BaseException) -> list[BaseException]:
+    chain = [error]
+    while chain[-1].__cause__ is not None or chain[-1].__context__ is not None:
+        chain.append(chain[-1].__cause__ or chain[-1].__context__)  # type: ignore[arg-type]
+    return chain
+
+
+def test_several_realms_load_side_by_side_with_their_own_cursors(
+    monkeypatch: pytest.MonkeyPatch, run_sync: Any, warehouse_rows: Rows
+) -> None:
+    with SandboxServer(build_sandbox(seed=9, customers=12, realms=2)) as server:
+        creds = server.credentials()
+        monkeypatch.setenv("QUICKBOOKS_REALM_ID", ",".join(r["realm_id"] for r in creds["realms"]))
+        monkeypatch.setenv("QUICKBOOKS_REFRESH_TOKEN", ",".join(r["refresh_token"] for r in creds["realms"]))
+        for name, value in (("QUICKBOOKS_CLIENT_ID", creds["client_id"]),
+                            ("QUICKBOOKS_CLIENT_SECRET", creds["client_secret"]),
+                            ("QUICKBOOKS_API_BASE_URL", creds["api_base_url"]),
+                            ("QUICKBOOKS_TOKEN_URL", creds["token_url"])):
+            monkeypatch.setenv(name, value)
+        from pipelines.quickbooks.from_env import config_from_env
+
+        pipeline = run_sync(config=config_from_env())
+        expected = {
+            realm["realm_id"]: len(server.sandbox.store.company(realm["realm_id"]).entities["Invoice"])
+            for realm in creds["realms"]
+        }
+    loaded = dict(warehouse_rows("select realm_id, count(*) from raw_quickbooks.invoices group by realm_id"))
+    assert loaded == expected
+    cursors = pipeline.state["sources"]["quickbooks"]["resources"]["invoices"]["cursors"]
+    assert set(cursors) == set(expected)
+
+
+def test_cursor_moves_to_the_newest_change_seen(run_sync: Any, sandbox_server: SandboxServer, realm_id: str) -> None:
+    pipeline = run_sync()
+    company = _company(sandbox_server, realm_id)
+    newest = max(i["MetaData"]["LastUpdatedTime"] for i in company.entities["Invoice"].values())
+    cursor = pipeline.state["sources"]["quickbooks"]["resources"]["invoices"]["cursors"][realm_id]
+    assert abs(_parse(cursor) - newest) < timedelta(seconds=1)
+
+
+def _parse(value: str) -> Any:
+    from datetime import datetime
+
+    return datetime.fromisoformat(value)

@@ -1,0 +1,79 @@
+"""The ``qbcollect`` command, run as a user runs it (a separate process)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+import settings
+from sandbox.server import free_port
+
+CLI = [sys.executable, str(settings.PROJECT_ROOT / "cli.py")]
+
+
+def _wait_for(path: Path, process: subprocess.Popen[str], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise AssertionError(f"sandbox did not write {path}: {process.communicate()[0]}")
+        time.sleep(0.1)
+
+
+def test_sandbox_serve_then_sync_loads_the_warehouse(tmp_path: Path) -> None:
+    credentials_file = tmp_path / "sandbox.json"
+    port = free_port()
+    server = subprocess.Popen(
+        [*CLI, "sandbox", "serve", "--port", str(port), "--seed", "3", "--customers", "15",
+         "--credentials-file", str(credentials_file)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        _wait_for(credentials_file, server)
+        creds = json.loads(credentials_file.read_text())
+        assert creds["api_base_url"] == f"http://127.0.0.1:{port}"
+        assert oct(credentials_file.stat().st_mode & 0o777) == "0o600"
+        env = {
+            **os.environ,
+            "QUICKBOOKS_CLIENT_ID": creds["client_id"], "QUICKBOOKS_CLIENT_SECRET": creds["client_secret"],
+            "QUICKBOOKS_REALM_ID": creds["realms"][0]["realm_id"],
+            "QUICKBOOKS_REFRESH_TOKEN": creds["realms"][0]["refresh_token"],
+            "QUICKBOOKS_API_BASE_URL": creds["api_base_url"], "QUICKBOOKS_TOKEN_URL": creds["token_url"],
+        }
+        sync = subprocess.run([*CLI, "sync"], env=env, capture_output=True, text=True, timeout=300)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    assert sync.returncode == 0, sync.stderr
+    assert "raw_quickbooks.invoices " in sync.stdout
+    assert creds["client_secret"] not in sync.stdout + sync.stderr
+    assert creds["realms"][0]["refresh_token"] not in sync.stdout + sync.stderr
+    with duckdb.connect(str(settings.path("QBCOLLECT_WAREHOUSE")), read_only=True) as con:
+        loaded = con.execute("select count(*) from raw_quickbooks.customers").fetchone()
+    assert loaded is not None and loaded[0] > 0
+
+
+def test_sync_without_credentials_names_the_missing_settings() -> None:
+    result = subprocess.run([*CLI, "sync"], capture_output=True, text=True, timeout=120,
+                            cwd=settings.PROJECT_ROOT, env={**os.environ, "QBCOLLECT_SKIP_DOTENV": "1"})
+    assert result.returncode != 0
+    assert "QUICKBOOKS_CLIENT_ID" in result.stderr
+
+
+@pytest.mark.parametrize("other_realm", ["1234567890"])
+def test_demo_refuses_to_overwrite_a_warehouse_of_another_company(other_realm: str) -> None:
+    warehouse = settings.path("QBCOLLECT_WAREHOUSE")
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("create schema raw_quickbooks")
+        con.execute(f"create table raw_quickbooks.customers as select '{other_realm}' as realm_id")
+    result = subprocess.run([*CLI, "demo", "--customers", "5"], capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0
+    assert other_realm in result.stderr and "will not overwrite" in result.stderr
+    assert warehouse.exists()
