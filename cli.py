@@ -38,7 +38,9 @@ def sandbox() -> None:
 
 def _sandbox_options(func: Any) -> Any:
     func = click.option("--seed", default=DEFAULT_SEED, show_default=True, help="Sample company seed.")(func)
-    return click.option("--customers", default=DEFAULT_CUSTOMERS, show_default=True, help="Customers per company.")(func)
+    return click.option("--customers", default=DEFAULT_CUSTOMERS, show_default=True, help="Customers per company.")(
+        func
+    )
 
 
 @sandbox.command("serve")
@@ -46,8 +48,11 @@ def _sandbox_options(func: Any) -> Any:
 @click.option("--port", default=8765, show_default=True)
 @_sandbox_options
 @click.option("--realms", default=1, show_default=True, help="Number of companies to serve.")
-@click.option("--credentials-file", type=click.Path(dir_okay=False, path_type=Path),
-              help="Also write the credentials (JSON) to this file.")
+@click.option(
+    "--credentials-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the credentials (JSON) to this file.",
+)
 def sandbox_serve(host: str, port: int, seed: int, customers: int, realms: int, credentials_file: Path | None) -> None:
     """Serve seeded sample companies until interrupted; prints what a client needs."""
     server = SandboxServer(build_sandbox(seed, customers, realms), host=host, port=port).start()
@@ -86,7 +91,8 @@ def _client_env(credentials: dict[str, Any]) -> dict[str, str]:
 def sync() -> None:
     """Load QuickBooks into the warehouse with dlt (no Dagster); prints rows per table."""
     from pipelines.quickbooks.from_env import config_from_env
-    from pipelines.quickbooks.pipeline import make_pipeline, sync as run_sync, table_row_counts
+    from pipelines.quickbooks.pipeline import make_pipeline, table_row_counts
+    from pipelines.quickbooks.pipeline import sync as run_sync
 
     warehouse, dlt_dir = settings.path("QBCOLLECT_WAREHOUSE"), settings.path("QBCOLLECT_DLT_DIR")
     info = run_sync(config_from_env(), warehouse, dlt_dir)
@@ -106,8 +112,9 @@ def demo(seed: int, customers: int) -> None:
     with SandboxServer(sandbox_data) as server:
         os.environ.update(_client_env(server.credentials()))
         os.environ["QBCOLLECT_TOKEN_STORE"] = str(warehouse.parent / "sandbox_tokens.enc")
-        click.echo(f"QuickBooks sandbox serving realm {realm_id} ({customers} customers, seed {seed}) "
-                   f"at {server.base_url}")
+        click.echo(
+            f"QuickBooks sandbox serving realm {realm_id} ({customers} customers, seed {seed}) at {server.base_url}"
+        )
         _materialize_everything()
         company = sandbox_data.store.company(realm_id)
         served = _served_open_balances(company.entities["Invoice"].values())
@@ -119,7 +126,9 @@ def _reset_demo_state(warehouse: Path, realm_id: str) -> None:
     if warehouse.exists():
         with duckdb.connect(str(warehouse), read_only=True) as con:
             try:
-                realms = {row[0] for row in con.execute("select distinct realm_id from raw_quickbooks.customers").fetchall()}
+                realms = {
+                    row[0] for row in con.execute("select distinct realm_id from raw_quickbooks.customers").fetchall()
+                }
             except duckdb.CatalogException:
                 realms = set()
         if realms - {realm_id}:
@@ -170,13 +179,17 @@ def _print_summary(warehouse: Path, served: dict[str, Decimal]) -> None:
     click.echo(f"\nwarehouse: {warehouse}")
     click.echo(f"reminders: {_reminder_destination()}")
     click.echo(f"case exports: {settings.path('QBCOLLECT_EXPORT_DIR')}")
-    click.echo("query it:  .venv/bin/python -c \"import duckdb; "
-               f"duckdb.connect('{warehouse}', read_only=True).sql('from marts.ar_aging limit 10').show()\"")
+    click.echo(
+        'query it:  .venv/bin/python -c "import duckdb; '
+        f"duckdb.connect('{warehouse}', read_only=True).sql('from marts.ar_aging limit 10').show()\""
+    )
 
 
 def _reminder_destination() -> str:
     host = settings.get("QBCOLLECT_SMTP_HOST")
-    return f"smtp://{host}:{settings.get('QBCOLLECT_SMTP_PORT')}" if host else str(settings.path("QBCOLLECT_OUTBOX_DIR"))
+    return (
+        f"smtp://{host}:{settings.get('QBCOLLECT_SMTP_PORT')}" if host else str(settings.path("QBCOLLECT_OUTBOX_DIR"))
+    )
 
 
 if __name__ == "__main__":

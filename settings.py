@@ -24,25 +24,43 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
+    Setting("QBCOLLECT_ENV_FILE", ".env", "File of settings loaded at start; the real environment wins over it."),
     Setting("QUICKBOOKS_CLIENT_ID", "", "OAuth client id of your Intuit app."),
     Setting("QUICKBOOKS_CLIENT_SECRET", "", "OAuth client secret of your Intuit app.", secret=True),
     Setting("QUICKBOOKS_REALM_ID", "", "Company (realm) id; several may be given, comma-separated."),
-    Setting("QUICKBOOKS_REFRESH_TOKEN", "",
-            "First refresh token of the company (comma-separated, one per realm). Rotated tokens are "
-            "then kept in the token store; set a new one here to reconnect.", secret=True),
-    Setting("QUICKBOOKS_API_BASE_URL", "https://quickbooks.api.intuit.com",
-            "Accounting API host; the sandbox's URL for local runs."),
-    Setting("QUICKBOOKS_TOKEN_URL", "https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer",
-            "OAuth token endpoint; the sandbox's for local runs."),
+    Setting(
+        "QUICKBOOKS_REFRESH_TOKEN",
+        "",
+        "First refresh token of the company (comma-separated, one per realm). Rotated tokens are "
+        "then kept in the token store; set a new one here to reconnect.",
+        secret=True,
+    ),
+    Setting(
+        "QUICKBOOKS_API_BASE_URL",
+        "https://quickbooks.api.intuit.com",
+        "Accounting API host; the sandbox's URL for local runs.",
+    ),
+    Setting(
+        "QUICKBOOKS_TOKEN_URL",
+        "https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer",
+        "OAuth token endpoint; the sandbox's for local runs.",
+    ),
     Setting("QBCOLLECT_WAREHOUSE", "data/warehouse.duckdb", "The DuckDB warehouse file (dlt, dbt and Dagster)."),
     Setting("QBCOLLECT_TOKEN_STORE", "data/quickbooks_tokens.enc", "Encrypted file of rotated refresh tokens."),
-    Setting("QBCOLLECT_TOKEN_KEY", "",
-            "Fernet key for the token store; empty derives one from the client secret.", secret=True),
+    Setting(
+        "QBCOLLECT_TOKEN_KEY",
+        "",
+        "Fernet key for the token store; empty derives one from the client secret.",
+        secret=True,
+    ),
     Setting("QBCOLLECT_DLT_DIR", "data/dlt", "dlt's working folder (pipeline state, load packages)."),
     Setting("QBCOLLECT_OUTBOX_DIR", "data/outbox", "Where reminder emails are written as .eml files."),
     Setting("QBCOLLECT_EXPORT_DIR", "data/exports", "Where collection-case CSV files are written."),
-    Setting("QBCOLLECT_COMPANY_TIMEZONE", "America/Los_Angeles",
-            "The company's time zone: \"overdue\" is decided on its local date (read by dbt)."),
+    Setting(
+        "QBCOLLECT_COMPANY_TIMEZONE",
+        "America/Los_Angeles",
+        'The company\'s time zone: "overdue" is decided on its local date (read by dbt).',
+    ),
     Setting("QBCOLLECT_REMINDER_SENDER", "Collections <collections@example.com>", "From address of reminders."),
     Setting("QBCOLLECT_SMTP_HOST", "", "SMTP server for reminders; empty writes .eml files to the outbox."),
     Setting("QBCOLLECT_SMTP_PORT", "25", "SMTP port."),
@@ -71,7 +89,7 @@ def csv_list(name: str, env: Mapping[str, str] | None = None) -> list[str]:
 
 
 def load_dotenv_file() -> None:
-    """Load the project's ``.env`` (if any) without overriding the real environment."""
+    """Load the settings file (``.env``) if it exists, without overriding the real environment."""
     from dotenv import load_dotenv
 
-    load_dotenv(PROJECT_ROOT / ".env", override=False)
+    load_dotenv(path("QBCOLLECT_ENV_FILE"), override=False)

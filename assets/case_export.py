@@ -1,7 +1,6 @@
 """Collection cases handed to the debt-collection agency: validated, never twice."""
 
-
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import dagster as dg
 
@@ -30,7 +29,7 @@ def collection_case_export(
     """
     with warehouse.connect() as connection:
         candidates = fetch_dicts(connection, CANDIDATES_SQL)
-        result = export_cases(candidates, agency.export_dir, CaseExportLedger(connection), datetime.now(timezone.utc))
+        result = export_cases(candidates, agency.export_dir, CaseExportLedger(connection), datetime.now(UTC))
     for rejection in result.rejections:
         context.log.warning(f"case not exported: {rejection}")
     context.log.info(f"{result.exported_count} cases exported to {result.file or 'no file (nothing new)'}")

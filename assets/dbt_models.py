@@ -1,6 +1,5 @@
 """The dbt project (staging, intermediate, marts) as Dagster assets; dbt tests become checks."""
 
-
 from collections.abc import Iterator, Mapping
 from typing import Any
 

@@ -1,6 +1,5 @@
 """QuickBooks raw tables, loaded by the dlt source (one asset per dlt resource)."""
 
-
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,11 +20,15 @@ class QuickBooksDltTranslator(DagsterDltTranslator):
 
     def get_asset_spec(self, data: DltResourceTranslatorData) -> dg.AssetSpec:
         name = data.resource.name
-        return super().get_asset_spec(data).replace_attributes(
-            key=dg.AssetKey(["quickbooks", name]),
-            deps=[],
-            group_name="ingestion",
-            description=DESCRIPTIONS[name],
+        return (
+            super()
+            .get_asset_spec(data)
+            .replace_attributes(
+                key=dg.AssetKey(["quickbooks", name]),
+                deps=[],
+                group_name="ingestion",
+                description=DESCRIPTIONS[name],
+            )
         )
 
 

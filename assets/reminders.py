@@ -1,7 +1,6 @@
 """Dunning reminders: one email per eligible overdue invoice and stage, exactly once."""
 
-
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import dagster as dg
 
@@ -33,7 +32,7 @@ def dunning_reminders(
     outbox = mailer.outbox()
     with warehouse.connect() as connection:
         candidates = fetch_dicts(connection, ELIGIBLE_SQL)
-        result = send_reminders(candidates, outbox, ReminderLedger(connection), mailer.sender, datetime.now(timezone.utc))
+        result = send_reminders(candidates, outbox, ReminderLedger(connection), mailer.sender, datetime.now(UTC))
     for failure in result.failures:
         context.log.warning(f"reminder not sent: {failure.reason}")
     context.log.info(

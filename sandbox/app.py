@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import secrets
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
@@ -39,6 +40,8 @@ class Sandbox:
     client_secret: str
     clock: Clock = field(default_factory=Clock)
     store: Store = field(default_factory=Store)
+    #: Requests served, by (realm id or "oauth", endpoint name); tests and benchmarks read it.
+    requests: Counter[tuple[str, str]] = field(default_factory=Counter)
     issuer: TokenIssuer = field(init=False)
 
     def __post_init__(self) -> None:
@@ -71,6 +74,7 @@ def _api(sandbox: Sandbox, handler: Any) -> Any:
 
     async def endpoint(request: Request) -> Response:
         realm_id = request.path_params["realm_id"]
+        sandbox.requests[(realm_id, handler.__name__)] += 1
         try:
             company = _authorize(sandbox, request, realm_id)
             with company.lock:
@@ -100,14 +104,20 @@ def build_app(sandbox: Sandbox) -> Starlette:
             return {"QueryResponse": {"totalCount": len(page)}}
         if not page:
             return {"QueryResponse": {}}
-        return {"QueryResponse": {parsed.entity: render(page), "startPosition": parsed.start_position,
-                                  "maxResults": len(page)}}
+        return {
+            "QueryResponse": {
+                parsed.entity: render(page),
+                "startPosition": parsed.start_position,
+                "maxResults": len(page),
+            }
+        }
 
     async def read(request: Request, company: Company) -> dict[str, Any]:
         entity = ENTITIES.get(request.path_params["entity"].lower())
         if entity is None:
-            raise QboFault(400, "500", "Unsupported Operation",
-                           f"Operation on {request.path_params['entity']} is not supported.")
+            raise QboFault(
+                400, "500", "Unsupported Operation", f"Operation on {request.path_params['entity']} is not supported."
+            )
         return {entity: render(company.get(entity, request.path_params["entity_id"]))}
 
     async def company_info(request: Request, company: Company) -> dict[str, Any]:
@@ -116,6 +126,7 @@ def build_app(sandbox: Sandbox) -> Starlette:
         return {"CompanyInfo": render(company.info)}
 
     async def token(request: Request) -> Response:
+        sandbox.requests[("oauth", "token")] += 1
         try:
             form = {k: v[0] for k, v in parse_qs((await request.body()).decode("utf-8")).items()}
             client_id, client_secret = _client_credentials(request, form)
@@ -136,24 +147,32 @@ def build_app(sandbox: Sandbox) -> Starlette:
 
     async def discovery(request: Request) -> Response:
         base = str(request.base_url).rstrip("/")
-        return _json({
-            "issuer": base, "authorization_endpoint": f"{base}/connect/oauth2",
-            "token_endpoint": f"{base}{TOKEN_PATH}", "revocation_endpoint": f"{base}/oauth2/v1/tokens/revoke",
-            "userinfo_endpoint": f"{base}/v1/openid_connect/userinfo", "jwks_uri": f"{base}/oauth2/v1/keys",
-            "response_types_supported": ["code"], "grant_types_supported": ["authorization_code", "refresh_token"],
-            "scopes_supported": ["com.intuit.quickbooks.accounting", "openid", "profile", "email"],
-            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-        })
+        return _json(
+            {
+                "issuer": base,
+                "authorization_endpoint": f"{base}/connect/oauth2",
+                "token_endpoint": f"{base}{TOKEN_PATH}",
+                "revocation_endpoint": f"{base}/oauth2/v1/tokens/revoke",
+                "userinfo_endpoint": f"{base}/v1/openid_connect/userinfo",
+                "jwks_uri": f"{base}/oauth2/v1/keys",
+                "response_types_supported": ["code"],
+                "grant_types_supported": ["authorization_code", "refresh_token"],
+                "scopes_supported": ["com.intuit.quickbooks.accounting", "openid", "profile", "email"],
+                "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+            }
+        )
 
     company_path = "/v3/company/{realm_id}"
-    return Starlette(routes=[
-        Route("/.well-known/openid_configuration", discovery),
-        Route(TOKEN_PATH, token, methods=["POST"]),
-        Route("/_sandbox/tokens", new_connection, methods=["POST"]),
-        Route(f"{company_path}/query", _api(sandbox, query), methods=["GET", "POST"]),
-        Route(f"{company_path}/companyinfo/{{entity_id}}", _api(sandbox, company_info)),
-        Route(f"{company_path}/{{entity}}/{{entity_id}}", _api(sandbox, read)),
-    ])
+    return Starlette(
+        routes=[
+            Route("/.well-known/openid_configuration", discovery),
+            Route(TOKEN_PATH, token, methods=["POST"]),
+            Route("/_sandbox/tokens", new_connection, methods=["POST"]),
+            Route(f"{company_path}/query", _api(sandbox, query), methods=["GET", "POST"]),
+            Route(f"{company_path}/companyinfo/{{entity_id}}", _api(sandbox, company_info)),
+            Route(f"{company_path}/{{entity}}/{{entity_id}}", _api(sandbox, read)),
+        ]
+    )
 
 
 def _client_credentials(request: Request, form: dict[str, str]) -> tuple[str | None, str | None]:

@@ -9,7 +9,7 @@ forward so tests can expire tokens or age invoices without waiting.
 from __future__ import annotations
 
 import threading
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 PACIFIC = ZoneInfo("America/Los_Angeles")
@@ -25,7 +25,7 @@ class Clock:
     def now(self) -> datetime:
         """The sandbox's current instant, in UTC."""
         with self._lock:
-            return datetime.now(timezone.utc) + self._offset
+            return datetime.now(UTC) + self._offset
 
     def advance(self, seconds: float) -> datetime:
         """Move the clock forward and return the new instant."""

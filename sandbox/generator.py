@@ -18,8 +18,16 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sandbox.catalog import (
-    CITIES, CURRENCY_NAMES, EXCHANGE_RATES, FIRST_WORDS, ITEMS, JOB_NAMES, SAMPLE_CUSTOMERS,
-    SECOND_WORDS, STREETS, TERMS,
+    CITIES,
+    CURRENCY_NAMES,
+    EXCHANGE_RATES,
+    FIRST_WORDS,
+    ITEMS,
+    JOB_NAMES,
+    SAMPLE_CUSTOMERS,
+    SECOND_WORDS,
+    STREETS,
+    TERMS,
 )
 from sandbox.clock import PACIFIC
 from sandbox.store import Company, void_invoice
@@ -66,24 +74,49 @@ class _Builder:
     def _company_info(self, realm_id: str, name: str) -> dict[str, Any]:
         created = self.now - timedelta(days=420)
         return {
-            "CompanyName": name, "LegalName": name,
-            "CompanyAddr": {"Id": "1", "Line1": "123 Sierra Way", "City": "San Pablo",
-                            "CountrySubDivisionCode": "CA", "PostalCode": "87999", "Country": "US"},
-            "Country": "US", "Email": {"Address": "noreply@quickbooks.com"},
-            "CompanyStartDate": (created.date()).isoformat(), "FiscalYearStartMonth": "January",
-            "SupportedLanguages": "en", "DefaultTimeZone": "America/Los_Angeles",
+            "CompanyName": name,
+            "LegalName": name,
+            "CompanyAddr": {
+                "Id": "1",
+                "Line1": "123 Sierra Way",
+                "City": "San Pablo",
+                "CountrySubDivisionCode": "CA",
+                "PostalCode": "87999",
+                "Country": "US",
+            },
+            "Country": "US",
+            "Email": {"Address": "noreply@quickbooks.com"},
+            "CompanyStartDate": (created.date()).isoformat(),
+            "FiscalYearStartMonth": "January",
+            "SupportedLanguages": "en",
+            "DefaultTimeZone": "America/Los_Angeles",
             "NameValue": [{"Name": "NeoEnabled", "Value": "true"}, {"Name": "IsQbdtMigrated", "Value": "false"}],
-            "domain": "QBO", "sparse": False, "Id": "1", "SyncToken": "0", "MetaData": self.meta(created),
+            "domain": "QBO",
+            "sparse": False,
+            "Id": "1",
+            "SyncToken": "0",
+            "MetaData": self.meta(created),
         }
 
     # -- name lists --------------------------------------------------------
     def terms(self) -> None:
         created = self.now - timedelta(days=420)
         for term_id, name, days in TERMS:
-            self.company.add("Term", {
-                "Name": name, "Active": True, "Type": "STANDARD", "DueDays": days, "DiscountDays": 0,
-                "domain": "QBO", "sparse": False, "Id": term_id, "SyncToken": "0", "MetaData": self.meta(created),
-            })
+            self.company.add(
+                "Term",
+                {
+                    "Name": name,
+                    "Active": True,
+                    "Type": "STANDARD",
+                    "DueDays": days,
+                    "DiscountDays": 0,
+                    "domain": "QBO",
+                    "sparse": False,
+                    "Id": term_id,
+                    "SyncToken": "0",
+                    "MetaData": self.meta(created),
+                },
+            )
 
     def customers(self, count: int) -> None:
         next_id = 1
@@ -107,12 +140,22 @@ class _Builder:
         currency = parent["CurrencyRef"]["value"] if parent else ("USD" if rng.random() < 0.9 else "CAD")
         full_name = f"{parent['FullyQualifiedName']}:{name}" if parent else name
         customer: dict[str, Any] = {
-            "Taxable": rng.random() < 0.3, "Job": parent is not None, "BillWithParent": parent is not None,
-            "Balance": Decimal(0), "BalanceWithJobs": Decimal(0),
+            "Taxable": rng.random() < 0.3,
+            "Job": parent is not None,
+            "BillWithParent": parent is not None,
+            "Balance": Decimal(0),
+            "BalanceWithJobs": Decimal(0),
             "CurrencyRef": {"value": currency, "name": CURRENCY_NAMES[currency]},
-            "domain": "QBO", "sparse": False, "Id": customer_id, "SyncToken": "0", "MetaData": self.meta(created),
-            "CompanyName": name, "FullyQualifiedName": full_name, "DisplayName": name,
-            "PrintOnCheckName": name, "Active": parent is not None or rng.random() > 0.05,
+            "domain": "QBO",
+            "sparse": False,
+            "Id": customer_id,
+            "SyncToken": "0",
+            "MetaData": self.meta(created),
+            "CompanyName": name,
+            "FullyQualifiedName": full_name,
+            "DisplayName": name,
+            "PrintOnCheckName": name,
+            "Active": parent is not None or rng.random() > 0.05,
             "SalesTermRef": {"value": rng.choice(TERMS)[0]},
         }
         if parent is not None:
@@ -128,8 +171,13 @@ class _Builder:
             customer["WebAddr"] = {"URI": f"http://{''.join(ch for ch in name.lower() if ch.isalnum())[:24]}.example"}
         if rng.random() < 0.9:
             city, region, postal = rng.choice(CITIES)
-            address = {"Id": str(100 + int(customer_id)), "Line1": f"{rng.randrange(1, 9999)} {rng.choice(STREETS)}",
-                       "City": city, "CountrySubDivisionCode": region, "PostalCode": postal}
+            address = {
+                "Id": str(100 + int(customer_id)),
+                "Line1": f"{rng.randrange(1, 9999)} {rng.choice(STREETS)}",
+                "City": city,
+                "CountrySubDivisionCode": region,
+                "PostalCode": postal,
+            }
             customer["BillAddr"] = address
             customer["ShipAddr"] = dict(address)
         if parent is not None:  # QuickBooks fills a new job's contact details from its parent
@@ -191,7 +239,9 @@ class _Builder:
     def _fate(self, invoice: _Txn, always_paid: bool) -> tuple[str, date]:
         rng = self.rng
         due = invoice.txn_date + timedelta(days=invoice.body["term"][2])
-        on_time = invoice.txn_date + timedelta(days=rng.randrange(0, max(1, (min(due, self.today) - invoice.txn_date).days + 1)))
+        on_time = invoice.txn_date + timedelta(
+            days=rng.randrange(0, max(1, (min(due, self.today) - invoice.txn_date).days + 1))
+        )
         late = due + timedelta(days=rng.randrange(1, max(2, (self.today - due).days + 1)))
         roll = rng.random()
         if always_paid:
@@ -206,8 +256,13 @@ class _Builder:
             return "partial", min(late, self.today)
         return "open", on_time
 
-    def _plan_payment(self, customer: dict[str, Any], pay_date: date, applications: list[tuple[_Txn, Decimal]],
-                      extra: Decimal = Decimal(0)) -> _Txn:
+    def _plan_payment(
+        self,
+        customer: dict[str, Any],
+        pay_date: date,
+        applications: list[tuple[_Txn, Decimal]],
+        extra: Decimal = Decimal(0),
+    ) -> _Txn:
         created = max([self.instant(pay_date), *(inv.created + timedelta(minutes=5) for inv, _ in applications)])
         plan = _Txn("Payment", customer, pay_date, min(created, self.now), {"extra": extra}, applications)
         for invoice, amount in applications:
@@ -225,7 +280,8 @@ class _Builder:
         memo = _Txn("CreditMemo", customer, txn_date, self.instant(txn_date), {"lines": [(item, 1)], "total": item[2]})
         self.plans.append(memo)
         open_invoices = [
-            inv for inv in invoices
+            inv
+            for inv in invoices
             if not inv.body["voided"] and inv.body["total"] - inv.body.get("paid", Decimal(0)) >= item[2]
         ]
         if open_invoices and self.rng.random() < 0.5:
@@ -251,13 +307,27 @@ class _Builder:
     def _touch(self, obj: dict[str, Any], instant: datetime) -> None:
         obj["MetaData"]["LastUpdatedTime"] = max(obj["MetaData"]["LastUpdatedTime"], instant)
 
-    def _sales_lines(self, lines: list[tuple[tuple[str, str, Decimal], int]], subtotal: Decimal) -> list[dict[str, Any]]:
+    def _sales_lines(
+        self, lines: list[tuple[tuple[str, str, Decimal], int]], subtotal: Decimal
+    ) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
         for number, ((item_id, name, price), qty) in enumerate(lines, start=1):
-            detail = {"ItemRef": {"value": item_id, "name": name}, "UnitPrice": _plain(price), "Qty": qty,
-                      "TaxCodeRef": {"value": "NON"}}
-            out.append({"Id": str(number), "LineNum": number, "Description": name, "Amount": price * qty,
-                        "DetailType": "SalesItemLineDetail", "SalesItemLineDetail": detail})
+            detail = {
+                "ItemRef": {"value": item_id, "name": name},
+                "UnitPrice": _plain(price),
+                "Qty": qty,
+                "TaxCodeRef": {"value": "NON"},
+            }
+            out.append(
+                {
+                    "Id": str(number),
+                    "LineNum": number,
+                    "Description": name,
+                    "Amount": price * qty,
+                    "DetailType": "SalesItemLineDetail",
+                    "SalesItemLineDetail": detail,
+                }
+            )
         out.append({"Amount": subtotal, "DetailType": "SubTotalLineDetail", "SubTotalLineDetail": {}})
         return out
 
@@ -265,9 +335,15 @@ class _Builder:
         customer = plan.customer
         currency = customer["CurrencyRef"]["value"]
         form: dict[str, Any] = {
-            "domain": "QBO", "sparse": False, "Id": plan.body["Id"], "SyncToken": "0", "MetaData": self.meta(plan.created),
+            "domain": "QBO",
+            "sparse": False,
+            "Id": plan.body["Id"],
+            "SyncToken": "0",
+            "MetaData": self.meta(plan.created),
             "CustomField": [{"DefinitionId": "1", "Name": "Crew #", "Type": "StringType"}],
-            "DocNumber": plan.body["DocNumber"], "TxnDate": plan.txn_date, "CurrencyRef": dict(customer["CurrencyRef"]),
+            "DocNumber": plan.body["DocNumber"],
+            "TxnDate": plan.txn_date,
+            "CurrencyRef": dict(customer["CurrencyRef"]),
             "CustomerRef": {"value": customer["Id"], "name": customer["FullyQualifiedName"]},
             "CustomerMemo": {"value": "Thank you for your business and have a great day!"},
         }
@@ -282,16 +358,29 @@ class _Builder:
 
     def _invoice(self, plan: _Txn) -> dict[str, Any]:
         body = plan.body
-        invoice = {"AllowIPNPayment": False, "AllowOnlinePayment": False, "AllowOnlineCreditCardPayment": False,
-                   "AllowOnlineACHPayment": False, **self._sales_form(plan), "LinkedTxn": []}
+        invoice = {
+            "AllowIPNPayment": False,
+            "AllowOnlinePayment": False,
+            "AllowOnlineCreditCardPayment": False,
+            "AllowOnlineACHPayment": False,
+            **self._sales_form(plan),
+            "LinkedTxn": [],
+        }
         invoice["Line"] = self._sales_lines(body["lines"], body["subtotal"])
         if self.rng.random() < 0.5:
             invoice["CustomField"][0]["StringValue"] = str(self.rng.randrange(100, 110))
         invoice["TxnTaxDetail"] = {"TotalTax": body["tax"]}
         term_id, term_name, days = body["term"]
-        invoice.update({"SalesTermRef": {"value": term_id, "name": term_name},
-                        "DueDate": plan.txn_date + timedelta(days=days), "TotalAmt": body["total"],
-                        "ApplyTaxAfterDiscount": False, "PrintStatus": "NeedToPrint", "EmailStatus": "NotSet"})
+        invoice.update(
+            {
+                "SalesTermRef": {"value": term_id, "name": term_name},
+                "DueDate": plan.txn_date + timedelta(days=days),
+                "TotalAmt": body["total"],
+                "ApplyTaxAfterDiscount": False,
+                "PrintStatus": "NeedToPrint",
+                "EmailStatus": "NotSet",
+            }
+        )
         if "BillEmail" in invoice:
             invoice["EmailStatus"] = "EmailSent"
         if "ExchangeRate" in invoice:
@@ -304,9 +393,16 @@ class _Builder:
     def _credit_memo(self, plan: _Txn) -> dict[str, Any]:
         memo = {"RemainingCredit": plan.body["total"], **self._sales_form(plan)}
         memo["Line"] = self._sales_lines(plan.body["lines"], plan.body["total"])
-        memo.update({"TxnTaxDetail": {"TotalTax": Decimal(0)}, "TotalAmt": plan.body["total"],
-                     "ApplyTaxAfterDiscount": False, "PrintStatus": "NeedToPrint", "EmailStatus": "NotSet",
-                     "Balance": plan.body["total"]})
+        memo.update(
+            {
+                "TxnTaxDetail": {"TotalTax": Decimal(0)},
+                "TotalAmt": plan.body["total"],
+                "ApplyTaxAfterDiscount": False,
+                "PrintStatus": "NeedToPrint",
+                "EmailStatus": "NotSet",
+                "Balance": plan.body["total"],
+            }
+        )
         return memo
 
     def _payment(self, plan: _Txn) -> dict[str, Any]:
@@ -321,10 +417,19 @@ class _Builder:
         total -= credit[1] if credit else Decimal(0)
         payment = {
             "CustomerRef": {"value": customer["Id"], "name": customer["FullyQualifiedName"]},
-            "DepositToAccountRef": {"value": "4"}, "TotalAmt": total, "UnappliedAmt": plan.body["extra"],
-            "ProcessPayment": False, "domain": "QBO", "sparse": False, "Id": plan.body["Id"], "SyncToken": "0",
-            "MetaData": self.meta(plan.created), "TxnDate": plan.txn_date,
-            "CurrencyRef": dict(customer["CurrencyRef"]), "LinkedTxn": [], "Line": lines,
+            "DepositToAccountRef": {"value": "4"},
+            "TotalAmt": total,
+            "UnappliedAmt": plan.body["extra"],
+            "ProcessPayment": False,
+            "domain": "QBO",
+            "sparse": False,
+            "Id": plan.body["Id"],
+            "SyncToken": "0",
+            "MetaData": self.meta(plan.created),
+            "TxnDate": plan.txn_date,
+            "CurrencyRef": dict(customer["CurrencyRef"]),
+            "LinkedTxn": [],
+            "Line": lines,
         }
         if customer["CurrencyRef"]["value"] in EXCHANGE_RATES:
             payment["ExchangeRate"] = EXCHANGE_RATES[customer["CurrencyRef"]["value"]]
@@ -339,10 +444,17 @@ class _Builder:
         assert invoice is not None, "a payment is created after the invoices it pays"
         open_before = invoice["Balance"]
         invoice["Balance"] = open_before - amount
-        return {"Amount": amount, "LinkedTxn": [{"TxnId": invoice["Id"], "TxnType": "Invoice"}],
-                "LineEx": {"any": [_name_value("txnId", invoice["Id"]),
-                                   _name_value("txnOpenBalance", f"{open_before:.2f}"),
-                                   _name_value("txnReferenceNumber", invoice["DocNumber"])]}}
+        return {
+            "Amount": amount,
+            "LinkedTxn": [{"TxnId": invoice["Id"], "TxnType": "Invoice"}],
+            "LineEx": {
+                "any": [
+                    _name_value("txnId", invoice["Id"]),
+                    _name_value("txnOpenBalance", f"{open_before:.2f}"),
+                    _name_value("txnReferenceNumber", invoice["DocNumber"]),
+                ]
+            },
+        }
 
     def _link(self, target: dict[str, Any] | None, payment: _Txn) -> None:
         assert target is not None
@@ -358,14 +470,23 @@ def _plain(value: Decimal) -> Decimal | int:
 
 def _name_value(name: str, value: str) -> dict[str, Any]:
     """One entry of the ``LineEx`` wrapper QuickBooks leaks from its JAXB layer."""
-    return {"name": "{http://schema.intuit.com/finance/v3}NameValue",
-            "declaredType": "com.intuit.schema.finance.v3.NameValue",
-            "scope": "javax.xml.bind.JAXBElement$GlobalScope", "value": {"Name": name, "Value": value},
-            "nil": False, "globalScope": True, "typeSubstituted": False}
+    return {
+        "name": "{http://schema.intuit.com/finance/v3}NameValue",
+        "declaredType": "com.intuit.schema.finance.v3.NameValue",
+        "scope": "javax.xml.bind.JAXBElement$GlobalScope",
+        "value": {"Name": name, "Value": value},
+        "nil": False,
+        "globalScope": True,
+        "typeSubstituted": False,
+    }
 
 
 def generate_company(
-    realm_id: str, seed: int, customers: int, now: datetime, invoices_per_customer: int = 4,
+    realm_id: str,
+    seed: int,
+    customers: int,
+    now: datetime,
+    invoices_per_customer: int = 4,
     company_name: str = "Sandbox Company_US_1",
 ) -> Company:
     """Build a company; same arguments (and the same day) give the same data."""

@@ -30,13 +30,33 @@ DEFAULT_RESULTS = 100
 _COMMON = ("Id", "MetaData.CreateTime", "MetaData.LastUpdatedTime")
 #: Filterable properties per entity (reference §2.5); everything else is 4001.
 FILTERABLE: dict[str, tuple[str, ...]] = {
-    "Customer": _COMMON + ("DisplayName", "GivenName", "MiddleName", "FamilyName", "FullyQualifiedName",
-                           "CompanyName", "PrintOnCheckName", "Active", "Balance", "PrimaryEmailAddr"),
-    "Invoice": _COMMON + ("DocNumber", "TxnDate", "DueDate", "Balance", "TotalAmt", "CustomerRef",
-                          "SalesTermRef", "ProjectRef"),
-    "Payment": _COMMON + ("TxnDate", "CustomerRef", "TotalAmt", "PaymentRefNum", "ProjectRef"),
-    "CreditMemo": _COMMON + ("DocNumber", "TxnDate", "Balance", "CustomerRef", "SalesTermRef"),
-    "Term": _COMMON + ("Name", "Active"),
+    "Customer": (
+        *_COMMON,
+        "DisplayName",
+        "GivenName",
+        "MiddleName",
+        "FamilyName",
+        "FullyQualifiedName",
+        "CompanyName",
+        "PrintOnCheckName",
+        "Active",
+        "Balance",
+        "PrimaryEmailAddr",
+    ),
+    "Invoice": (
+        *_COMMON,
+        "DocNumber",
+        "TxnDate",
+        "DueDate",
+        "Balance",
+        "TotalAmt",
+        "CustomerRef",
+        "SalesTermRef",
+        "ProjectRef",
+    ),
+    "Payment": (*_COMMON, "TxnDate", "CustomerRef", "TotalAmt", "PaymentRefNum", "ProjectRef"),
+    "CreditMemo": (*_COMMON, "DocNumber", "TxnDate", "Balance", "CustomerRef", "SalesTermRef"),
+    "Term": (*_COMMON, "Name", "Active"),
 }
 _DATETIME_PROPS = frozenset({"metadata.createtime", "metadata.lastupdatedtime"})
 
@@ -82,7 +102,7 @@ def _tokenize(text: str) -> list[_Tok]:
     while pos < len(text):
         match = _TOKEN.match(text, pos)
         if match is None or match.end() == pos:
-            raise parse_error(f"Encountered \"{text[pos:pos + 20]}\" at column {pos + 1}.")
+            raise parse_error(f'Encountered "{text[pos : pos + 20]}" at column {pos + 1}.')
         kind = match.lastgroup or ""
         tokens.append(_Tok(kind, match.group(kind)))
         pos = match.end()
@@ -139,9 +159,7 @@ class _Parser:
         if self.keyword("MAXRESULTS"):
             query.max_results = self._int("MAXRESULTS")
             if query.max_results > MAX_RESULTS:
-                raise invalid_query(
-                    f"value {query.max_results} is too large. Max allowed value is {MAX_RESULTS}"
-                )
+                raise invalid_query(f"value {query.max_results} is too large. Max allowed value is {MAX_RESULTS}")
         leftover = self.peek()
         if leftover is not None:
             raise parse_error(f'Encountered "{leftover.text}" at end of statement.')

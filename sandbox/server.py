@@ -30,7 +30,11 @@ def build_sandbox(
     now = sandbox.clock.now()
     for index in range(realms):
         company = generate_company(
-            realm_id_for(seed, index), seed + index, customers, now, invoices_per_customer,
+            realm_id_for(seed, index),
+            seed + index,
+            customers,
+            now,
+            invoices_per_customer,
             company_name=f"Sandbox Company_US_{index + 1}",
         )
         sandbox.store.add(company)
@@ -85,9 +89,11 @@ class SandboxServer:
             "client_id": self.sandbox.client_id,
             "client_secret": self.sandbox.client_secret,
             "realms": [
-                {"realm_id": realm_id,
-                 "company_name": self.sandbox.store.company(realm_id).info["CompanyName"],
-                 "refresh_token": self.sandbox.issuer.new_refresh_token(realm_id)}
+                {
+                    "realm_id": realm_id,
+                    "company_name": self.sandbox.store.company(realm_id).info["CompanyName"],
+                    "refresh_token": self.sandbox.issuer.new_refresh_token(realm_id),
+                }
                 for realm_id in self.sandbox.store.realm_ids
             ],
         }

@@ -66,8 +66,11 @@ class Company:
         """Void an invoice as QuickBooks does; payments applied to it become unapplied."""
         invoice = self.get("Invoice", invoice_id)
         for payment in self.entities["Payment"].values():
-            kept = [line for line in payment.get("Line", [])
-                    if not any(link == {"TxnId": invoice_id, "TxnType": "Invoice"} for link in line["LinkedTxn"])]
+            kept = [
+                line
+                for line in payment.get("Line", [])
+                if not any(link == {"TxnId": invoice_id, "TxnType": "Invoice"} for link in line["LinkedTxn"])
+            ]
             if len(kept) != len(payment.get("Line", [])):
                 payment["Line"] = kept
                 self.touch(payment, now)

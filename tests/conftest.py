@@ -26,6 +26,7 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for setting in settings.SETTINGS:
         monkeypatch.delenv(setting.name, raising=False)
     data = tmp_path / "data"
+    monkeypatch.setenv("QBCOLLECT_ENV_FILE", str(tmp_path / "no.env"))
     monkeypatch.setenv("QBCOLLECT_WAREHOUSE", str(data / "warehouse.duckdb"))
     monkeypatch.setenv("QBCOLLECT_TOKEN_STORE", str(data / "tokens.enc"))
     monkeypatch.setenv("QBCOLLECT_DLT_DIR", str(data / "dlt"))
@@ -94,10 +95,16 @@ class ApiSession:
 
     def query(self, statement: str, method: str = "GET", **params: str) -> requests.Response:
         if method == "GET":
-            return requests.get(f"{self.base}/query", params={"query": statement, **params},
-                                headers=self.headers, timeout=10)
-        return requests.post(f"{self.base}/query", params=params, data=statement.encode(),
-                             headers={**self.headers, "Content-Type": "application/text"}, timeout=10)
+            return requests.get(
+                f"{self.base}/query", params={"query": statement, **params}, headers=self.headers, timeout=10
+            )
+        return requests.post(
+            f"{self.base}/query",
+            params=params,
+            data=statement.encode(),
+            headers={**self.headers, "Content-Type": "application/text"},
+            timeout=10,
+        )
 
     def get(self, path: str) -> requests.Response:
         return requests.get(f"{self.base}/{path}", headers=self.headers, timeout=10)

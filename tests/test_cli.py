@@ -30,9 +30,22 @@ def test_sandbox_serve_then_sync_loads_the_warehouse(tmp_path: Path) -> None:
     credentials_file = tmp_path / "sandbox.json"
     port = free_port()
     server = subprocess.Popen(
-        [*CLI, "sandbox", "serve", "--port", str(port), "--seed", "3", "--customers", "15",
-         "--credentials-file", str(credentials_file)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            *CLI,
+            "sandbox",
+            "serve",
+            "--port",
+            str(port),
+            "--seed",
+            "3",
+            "--customers",
+            "15",
+            "--credentials-file",
+            str(credentials_file),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         _wait_for(credentials_file, server)
@@ -41,10 +54,12 @@ def test_sandbox_serve_then_sync_loads_the_warehouse(tmp_path: Path) -> None:
         assert oct(credentials_file.stat().st_mode & 0o777) == "0o600"
         env = {
             **os.environ,
-            "QUICKBOOKS_CLIENT_ID": creds["client_id"], "QUICKBOOKS_CLIENT_SECRET": creds["client_secret"],
+            "QUICKBOOKS_CLIENT_ID": creds["client_id"],
+            "QUICKBOOKS_CLIENT_SECRET": creds["client_secret"],
             "QUICKBOOKS_REALM_ID": creds["realms"][0]["realm_id"],
             "QUICKBOOKS_REFRESH_TOKEN": creds["realms"][0]["refresh_token"],
-            "QUICKBOOKS_API_BASE_URL": creds["api_base_url"], "QUICKBOOKS_TOKEN_URL": creds["token_url"],
+            "QUICKBOOKS_API_BASE_URL": creds["api_base_url"],
+            "QUICKBOOKS_TOKEN_URL": creds["token_url"],
         }
         sync = subprocess.run([*CLI, "sync"], env=env, capture_output=True, text=True, timeout=300)
     finally:
@@ -60,8 +75,14 @@ def test_sandbox_serve_then_sync_loads_the_warehouse(tmp_path: Path) -> None:
 
 
 def test_sync_without_credentials_names_the_missing_settings() -> None:
-    result = subprocess.run([*CLI, "sync"], capture_output=True, text=True, timeout=120,
-                            cwd=settings.PROJECT_ROOT, env={**os.environ, "QBCOLLECT_SKIP_DOTENV": "1"})
+    result = subprocess.run(
+        [*CLI, "sync"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=settings.PROJECT_ROOT,
+        env={**os.environ, "QBCOLLECT_SKIP_DOTENV": "1"},
+    )
     assert result.returncode != 0
     assert "QUICKBOOKS_CLIENT_ID" in result.stderr
 

@@ -21,7 +21,7 @@ from pipelines.quickbooks.client import QuickBooksClient
 from pipelines.quickbooks.connection import QuickBooksConfig, RealmConnection
 from pipelines.quickbooks.settings import COLUMNS, NESTED_COLUMNS, PAGE_SIZE, RESOURCES, column_hints
 
-__all__ = ["QuickBooksConfig", "RealmConnection", "quickbooks_source", "DESCRIPTIONS"]
+__all__ = ["DESCRIPTIONS", "QuickBooksConfig", "RealmConnection", "quickbooks_source"]
 
 #: What each resource loads; dagster shows these as asset descriptions.
 DESCRIPTIONS: dict[str, str] = {

@@ -19,7 +19,7 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -83,8 +83,7 @@ class TokenStore:
             data = self._read()
             previous = data.get(realm_id, {})
             seed = _fingerprint(seed_token) if seed_token else previous.get("seed")
-            data[realm_id] = {"refresh_token": refresh_token, "seed": seed,
-                              "saved_at": datetime.now(timezone.utc).isoformat()}
+            data[realm_id] = {"refresh_token": refresh_token, "seed": seed, "saved_at": datetime.now(UTC).isoformat()}
             self._write(self._fernet.encrypt(json.dumps(data).encode("utf-8")))
 
     def _write(self, payload: bytes) -> None:
@@ -118,7 +117,11 @@ class QuickBooksAuth(requests.auth.AuthBase):
     """Bearer auth for one realm that refreshes before expiry and once on a 401."""
 
     def __init__(
-        self, app: AppCredentials, realm_id: str, store: TokenStore, seed_token: str | None,
+        self,
+        app: AppCredentials,
+        realm_id: str,
+        store: TokenStore,
+        seed_token: str | None,
         session: requests.Session,
     ) -> None:
         self.app = app

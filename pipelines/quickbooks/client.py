@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -60,7 +60,9 @@ class QuickBooksClient:
             raise QuickBooksApiError(f"realm {self.realm_id}: query failed: {_describe_fault(response, body)}")
         return dict(body.get("QueryResponse", {}))
 
-    def changed_since(self, entity: str, since: datetime | None, page_size: int = PAGE_SIZE) -> Iterator[list[dict[str, Any]]]:
+    def changed_since(
+        self, entity: str, since: datetime | None, page_size: int = PAGE_SIZE
+    ) -> Iterator[list[dict[str, Any]]]:
         """Pages of ``entity`` rows updated at or after ``since`` (all rows if None), oldest first.
 
         Name lists include inactive rows. Each page restarts from the last
@@ -85,7 +87,8 @@ class QuickBooksClient:
         if entity in NAME_LISTS:
             where.append("Active IN (true, false)")
         statement = (
-            f"SELECT * FROM {entity}" + (f" WHERE {' AND '.join(where)}" if where else "")
+            f"SELECT * FROM {entity}"
+            + (f" WHERE {' AND '.join(where)}" if where else "")
             + f" ORDERBY MetaData.LastUpdatedTime STARTPOSITION {skip + 1} MAXRESULTS {page_size}"
         )
         rows = [normalize(row) for row in self.query(statement).get(entity, [])]
@@ -93,7 +96,12 @@ class QuickBooksClient:
         self.counter.rows += len(rows)
         logger.info(
             "realm %s: %s page %d: %d rows (%d rows, %d requests so far)",
-            self.realm_id, entity, self.counter.pages, len(rows), self.counter.rows, self.counter.requests,
+            self.realm_id,
+            entity,
+            self.counter.pages,
+            len(rows),
+            self.counter.rows,
+            self.counter.requests,
         )
         return rows
 
@@ -108,7 +116,7 @@ def normalize(row: dict[str, Any]) -> dict[str, Any]:
     if isinstance(meta, dict):
         for key in ("CreateTime", "LastUpdatedTime"):
             if isinstance(meta.get(key), str):
-                meta[key] = datetime.fromisoformat(meta[key]).astimezone(timezone.utc)
+                meta[key] = datetime.fromisoformat(meta[key]).astimezone(UTC)
     return _money(row)
 
 
@@ -142,4 +150,5 @@ def _describe_fault(response: requests.Response, body: dict[str, Any]) -> str:
     detail = first.get("Detail") or first.get("detail") or ""
     if response.status_code == 401:
         detail = "access token rejected (detail withheld: it quotes the token)"
-    return f"HTTP {response.status_code}, fault {code} {message}: {detail} (intuit_tid {response.headers.get('intuit_tid', '-')})"
+    tid = response.headers.get("intuit_tid", "-")
+    return f"HTTP {response.status_code}, fault {code} {message}: {detail} (intuit_tid {tid})"

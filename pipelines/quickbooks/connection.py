@@ -34,15 +34,20 @@ class QuickBooksConfig:
     def open_clients(self) -> list[QuickBooksClient]:
         """One API client per realm, sharing a retrying HTTP session and the token store."""
         session = Client(
-            request_timeout=120, raise_for_status=False, request_max_attempts=self.max_attempts,
-            request_backoff_factor=1, request_max_retry_delay=60,
+            request_timeout=120,
+            raise_for_status=False,
+            request_max_attempts=self.max_attempts,
+            request_backoff_factor=1,
+            request_max_retry_delay=60,
         ).session
         key = self.token_key.encode("ascii") if self.token_key else derive_key(self.app.client_secret)
         store = TokenStore(self.token_store_path, key)
         return [
             QuickBooksClient(
-                self.api_base_url, realm.realm_id,
-                QuickBooksAuth(self.app, realm.realm_id, store, realm.refresh_token, session), session,
+                self.api_base_url,
+                realm.realm_id,
+                QuickBooksAuth(self.app, realm.realm_id, store, realm.refresh_token, session),
+                session,
             )
             for realm in self.realms
         ]

@@ -15,8 +15,11 @@ class MissingSettingError(ValueError):
 
 def config_from_env(env: Mapping[str, str] | None = None) -> QuickBooksConfig:
     """Credentials, realms and endpoints from the ``QUICKBOOKS_*`` settings."""
-    missing = [name for name in ("QUICKBOOKS_CLIENT_ID", "QUICKBOOKS_CLIENT_SECRET", "QUICKBOOKS_REALM_ID")
-               if not settings.get(name, env)]
+    missing = [
+        name
+        for name in ("QUICKBOOKS_CLIENT_ID", "QUICKBOOKS_CLIENT_SECRET", "QUICKBOOKS_REALM_ID")
+        if not settings.get(name, env)
+    ]
     if missing:
         raise MissingSettingError(
             f"set {', '.join(missing)} (in the environment or .env) to reach QuickBooks; "

@@ -28,11 +28,28 @@ NAME_LISTS = frozenset({"Customer", "Term"})
 
 #: JSON fields holding money or rates. QuickBooks writes ``0`` for zero and ``81.0``
 #: otherwise; all of them load as DECIMAL, never float.
-MONEY_FIELDS = frozenset({
-    "Amount", "Balance", "BalanceWithJobs", "TotalAmt", "HomeTotalAmt", "HomeBalance", "UnappliedAmt",
-    "RemainingCredit", "ExchangeRate", "UnitPrice", "TotalTax", "Deposit", "CreditLimit", "DiscountPercent",
-    "DiscountAmt", "OpenBalance", "TaxPercent", "NetAmountTaxable",
-})
+MONEY_FIELDS = frozenset(
+    {
+        "Amount",
+        "Balance",
+        "BalanceWithJobs",
+        "TotalAmt",
+        "HomeTotalAmt",
+        "HomeBalance",
+        "UnappliedAmt",
+        "RemainingCredit",
+        "ExchangeRate",
+        "UnitPrice",
+        "TotalTax",
+        "Deposit",
+        "CreditLimit",
+        "DiscountPercent",
+        "DiscountAmt",
+        "OpenBalance",
+        "TaxPercent",
+        "NetAmountTaxable",
+    }
+)
 
 _TYPES: dict[str, TColumnSchema] = {
     "money": {"data_type": "decimal", "precision": 38, "scale": 9},
@@ -61,44 +78,93 @@ _COMMON = {
     "meta_data__last_updated_time": _TIMESTAMP,
 }
 _SALES_FORM = {
-    "doc_number": _TEXT, "txn_date": _TEXT, "customer_ref__value": _TEXT, "customer_ref__name": _TEXT,
-    "currency_ref__value": _TEXT, "exchange_rate": _MONEY, "total_amt": _MONEY, "balance": _MONEY,
-    "private_note": _TEXT, "bill_email__address": _TEXT, "email_status": _TEXT, "print_status": _TEXT,
+    "doc_number": _TEXT,
+    "txn_date": _TEXT,
+    "customer_ref__value": _TEXT,
+    "customer_ref__name": _TEXT,
+    "currency_ref__value": _TEXT,
+    "exchange_rate": _MONEY,
+    "total_amt": _MONEY,
+    "balance": _MONEY,
+    "private_note": _TEXT,
+    "bill_email__address": _TEXT,
+    "email_status": _TEXT,
+    "print_status": _TEXT,
 }
 
 #: Columns every load guarantees, so dbt's staging models can rely on them even when
 #: no row has had a value yet (a company with no sub-customers has no ``parent_ref``).
 COLUMNS: dict[str, dict[str, str]] = {
     "customers": {
-        **_COMMON, "display_name": _TEXT, "fully_qualified_name": _TEXT, "company_name": _TEXT,
-        "given_name": _TEXT, "family_name": _TEXT, "active": _BOOL, "job": _BOOL, "bill_with_parent": _BOOL,
-        "parent_ref__value": _TEXT, "level": _BIGINT, "balance": _MONEY, "balance_with_jobs": _MONEY,
-        "currency_ref__value": _TEXT, "currency_ref__name": _TEXT, "primary_email_addr__address": _TEXT,
-        "primary_phone__free_form_number": _TEXT, "bill_addr__line1": _TEXT, "bill_addr__line2": _TEXT,
-        "bill_addr__city": _TEXT, "bill_addr__country_sub_division_code": _TEXT,
-        "bill_addr__postal_code": _TEXT, "bill_addr__country": _TEXT, "sales_term_ref__value": _TEXT,
+        **_COMMON,
+        "display_name": _TEXT,
+        "fully_qualified_name": _TEXT,
+        "company_name": _TEXT,
+        "given_name": _TEXT,
+        "family_name": _TEXT,
+        "active": _BOOL,
+        "job": _BOOL,
+        "bill_with_parent": _BOOL,
+        "parent_ref__value": _TEXT,
+        "level": _BIGINT,
+        "balance": _MONEY,
+        "balance_with_jobs": _MONEY,
+        "currency_ref__value": _TEXT,
+        "currency_ref__name": _TEXT,
+        "primary_email_addr__address": _TEXT,
+        "primary_phone__free_form_number": _TEXT,
+        "bill_addr__line1": _TEXT,
+        "bill_addr__line2": _TEXT,
+        "bill_addr__city": _TEXT,
+        "bill_addr__country_sub_division_code": _TEXT,
+        "bill_addr__postal_code": _TEXT,
+        "bill_addr__country": _TEXT,
+        "sales_term_ref__value": _TEXT,
         "preferred_delivery_method": _TEXT,
     },
     "invoices": {
-        **_COMMON, **_SALES_FORM, "due_date": _TEXT, "sales_term_ref__value": _TEXT,
-        "home_total_amt": _MONEY, "home_balance": _MONEY,
+        **_COMMON,
+        **_SALES_FORM,
+        "due_date": _TEXT,
+        "sales_term_ref__value": _TEXT,
+        "home_total_amt": _MONEY,
+        "home_balance": _MONEY,
     },
     "payments": {
-        **_COMMON, "txn_date": _TEXT, "customer_ref__value": _TEXT, "customer_ref__name": _TEXT,
-        "currency_ref__value": _TEXT, "exchange_rate": _MONEY, "total_amt": _MONEY, "unapplied_amt": _MONEY,
-        "payment_ref_num": _TEXT, "private_note": _TEXT,
+        **_COMMON,
+        "txn_date": _TEXT,
+        "customer_ref__value": _TEXT,
+        "customer_ref__name": _TEXT,
+        "currency_ref__value": _TEXT,
+        "exchange_rate": _MONEY,
+        "total_amt": _MONEY,
+        "unapplied_amt": _MONEY,
+        "payment_ref_num": _TEXT,
+        "private_note": _TEXT,
     },
     "credit_memos": {**_COMMON, **_SALES_FORM, "remaining_credit": _MONEY},
     "terms": {
-        **_COMMON, "name": _TEXT, "active": _BOOL, "type": _TEXT, "due_days": _BIGINT,
-        "discount_days": _BIGINT, "discount_percent": _MONEY, "day_of_month_due": _BIGINT,
+        **_COMMON,
+        "name": _TEXT,
+        "active": _BOOL,
+        "type": _TEXT,
+        "due_days": _BIGINT,
+        "discount_days": _BIGINT,
+        "discount_percent": _MONEY,
+        "day_of_month_due": _BIGINT,
     },
 }
 
 _LINE = {
-    "id": _TEXT, "line_num": _BIGINT, "description": _TEXT, "amount": _MONEY, "detail_type": _TEXT,
-    "sales_item_line_detail__item_ref__value": _TEXT, "sales_item_line_detail__item_ref__name": _TEXT,
-    "sales_item_line_detail__unit_price": _MONEY, "sales_item_line_detail__qty": _MONEY,
+    "id": _TEXT,
+    "line_num": _BIGINT,
+    "description": _TEXT,
+    "amount": _MONEY,
+    "detail_type": _TEXT,
+    "sales_item_line_detail__item_ref__value": _TEXT,
+    "sales_item_line_detail__item_ref__name": _TEXT,
+    "sales_item_line_detail__unit_price": _MONEY,
+    "sales_item_line_detail__qty": _MONEY,
 }
 _LINK = {"txn_id": _TEXT, "txn_type": _TEXT}
 

@@ -43,8 +43,12 @@ def postgres_instance(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterat
     home = tmp_path / "dagster_home"
     home.mkdir()
     shutil.copy(PROJECT_ROOT / "deploy" / "dagster.postgres.yaml", home / "dagster.yaml")
-    for name, value in (("DAGSTER_PG_USERNAME", PG["user"]), ("DAGSTER_PG_PASSWORD", ""),
-                        ("DAGSTER_PG_HOST", PG["host"]), ("DAGSTER_PG_DB", database)):
+    for name, value in (
+        ("DAGSTER_PG_USERNAME", PG["user"]),
+        ("DAGSTER_PG_PASSWORD", ""),
+        ("DAGSTER_PG_HOST", PG["host"]),
+        ("DAGSTER_PG_DB", database),
+    ):
         monkeypatch.setenv(name, value)
     instance = dg.DagsterInstance.from_config(str(home))
     try:

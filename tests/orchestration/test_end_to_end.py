@@ -31,7 +31,9 @@ def _warehouse(sql: str) -> list[tuple[Any, ...]]:
 
 
 def test_collections_job_end_to_end_on_postgres_backed_dagster(
-    postgres_instance: dg.DagsterInstance, quickbooks_env: dict[str, str], sandbox_server: SandboxServer,
+    postgres_instance: dg.DagsterInstance,
+    quickbooks_env: dict[str, str],
+    sandbox_server: SandboxServer,
     realm_id: str,
 ) -> None:
     _run(postgres_instance)
@@ -40,8 +42,9 @@ def test_collections_job_end_to_end_on_postgres_backed_dagster(
     served: dict[str, Decimal] = {}
     for invoice in invoices:
         if invoice["Balance"] > 0:
-            served[invoice["CurrencyRef"]["value"]] = served.get(invoice["CurrencyRef"]["value"], Decimal(0)) + \
-                invoice["Balance"]
+            served[invoice["CurrencyRef"]["value"]] = (
+                served.get(invoice["CurrencyRef"]["value"], Decimal(0)) + invoice["Balance"]
+            )
     aging = dict(_warehouse("select currency, sum(open_balance) from marts.ar_aging group by currency"))
     assert aging == served, "open AR in the mart equals the open invoice balances QuickBooks serves, to the cent"
 

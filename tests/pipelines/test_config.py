@@ -14,16 +14,24 @@ def test_missing_settings_are_named(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_one_refresh_token_per_realm_is_required(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name, value in (("QUICKBOOKS_CLIENT_ID", "id"), ("QUICKBOOKS_CLIENT_SECRET", "s3cret"),
-                        ("QUICKBOOKS_REALM_ID", "1,2"), ("QUICKBOOKS_REFRESH_TOKEN", "only-one")):
+    for name, value in (
+        ("QUICKBOOKS_CLIENT_ID", "id"),
+        ("QUICKBOOKS_CLIENT_SECRET", "s3cret"),
+        ("QUICKBOOKS_REALM_ID", "1,2"),
+        ("QUICKBOOKS_REFRESH_TOKEN", "only-one"),
+    ):
         monkeypatch.setenv(name, value)
     with pytest.raises(MissingSettingError, match="1 tokens for 2 realms"):
         config_from_env()
 
 
 def test_production_endpoints_are_the_default(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name, value in (("QUICKBOOKS_CLIENT_ID", "id"), ("QUICKBOOKS_CLIENT_SECRET", "s3cret-value"),
-                        ("QUICKBOOKS_REALM_ID", "123"), ("QUICKBOOKS_REFRESH_TOKEN", "RT1-secret-token")):
+    for name, value in (
+        ("QUICKBOOKS_CLIENT_ID", "id"),
+        ("QUICKBOOKS_CLIENT_SECRET", "s3cret-value"),
+        ("QUICKBOOKS_REALM_ID", "123"),
+        ("QUICKBOOKS_REFRESH_TOKEN", "RT1-secret-token"),
+    ):
         monkeypatch.setenv(name, value)
     config = config_from_env()
     assert config.api_base_url == "https://quickbooks.api.intuit.com"

@@ -41,10 +41,12 @@ def test_amounts_load_as_exact_decimals(
 ) -> None:
     run_sync()
     company = _company(sandbox_server, realm_id)
-    types = dict(warehouse_rows(
-        "select column_name, data_type from information_schema.columns "
-        "where table_schema = 'raw_quickbooks' and table_name = 'invoices'"
-    ))
+    types = dict(
+        warehouse_rows(
+            "select column_name, data_type from information_schema.columns "
+            "where table_schema = 'raw_quickbooks' and table_name = 'invoices'"
+        )
+    )
     assert types["balance"].startswith("DECIMAL") and types["total_amt"].startswith("DECIMAL")
     loaded = warehouse_rows("select sum(balance), sum(total_amt) from raw_quickbooks.invoices")[0]
     invoices = company.entities["Invoice"].values()
@@ -62,16 +64,18 @@ def test_rotated_refresh_token_is_persisted_encrypted(
     rotated = store.refresh_token(realm_id, seed)
     assert rotated and rotated != seed
     assert rotated.encode() not in store_file.read_bytes() and seed.encode() not in store_file.read_bytes()
-    old = requests.post(credentials["token_url"], data={"grant_type": "refresh_token", "refresh_token": seed},
-                        auth=(credentials["client_id"], credentials["client_secret"]), timeout=10)
+    old = requests.post(
+        credentials["token_url"],
+        data={"grant_type": "refresh_token", "refresh_token": seed},
+        auth=(credentials["client_id"], credentials["client_secret"]),
+        timeout=10,
+    )
     assert old.json() == {"error": "invalid_grant"}, "the seed token was used and superseded"
     run_sync()  # the second run must use the rotated token, not the superseded seed
     assert store.refresh_token(realm_id, seed) != rotated
 
 
-def test_second_sync_reads_only_rows_at_the_cursor(
-    run_sync: Any, sandbox_server: SandboxServer, realm_id: str
-) -> None:
+def test_second_sync_reads_only_rows_at_the_cursor(run_sync: Any, sandbox_server: SandboxServer, realm_id: str) -> None:
     run_sync()
     pipeline = run_sync()
     company = _company(sandbox_server, realm_id)
@@ -155,10 +159,12 @@ def test_several_realms_load_side_by_side_with_their_own_cursors(
         creds = server.credentials()
         monkeypatch.setenv("QUICKBOOKS_REALM_ID", ",".join(r["realm_id"] for r in creds["realms"]))
         monkeypatch.setenv("QUICKBOOKS_REFRESH_TOKEN", ",".join(r["refresh_token"] for r in creds["realms"]))
-        for name, value in (("QUICKBOOKS_CLIENT_ID", creds["client_id"]),
-                            ("QUICKBOOKS_CLIENT_SECRET", creds["client_secret"]),
-                            ("QUICKBOOKS_API_BASE_URL", creds["api_base_url"]),
-                            ("QUICKBOOKS_TOKEN_URL", creds["token_url"])):
+        for name, value in (
+            ("QUICKBOOKS_CLIENT_ID", creds["client_id"]),
+            ("QUICKBOOKS_CLIENT_SECRET", creds["client_secret"]),
+            ("QUICKBOOKS_API_BASE_URL", creds["api_base_url"]),
+            ("QUICKBOOKS_TOKEN_URL", creds["token_url"]),
+        ):
             monkeypatch.setenv(name, value)
         from pipelines.quickbooks.from_env import config_from_env
 

@@ -17,16 +17,28 @@ import requests
 
 from sandbox import SandboxServer, build_sandbox
 
-REAL_SAMPLE = Path(__file__).resolve().parents[1] / "fixtures" / "airbyte_qbo_sandbox_sample" / \
-    "expected_records_ar_subset.jsonl"
-STREAMS = {"customers": "Customer", "invoices": "Invoice", "payments": "Payment", "credit_memos": "CreditMemo",
-           "terms": "Term"}
+REAL_SAMPLE = (
+    Path(__file__).resolve().parents[1] / "fixtures" / "airbyte_qbo_sandbox_sample" / "expected_records_ar_subset.jsonl"
+)
+STREAMS = {
+    "customers": "Customer",
+    "invoices": "Invoice",
+    "payments": "Payment",
+    "credit_memos": "CreditMemo",
+    "terms": "Term",
+}
 #: Fields of the real records the sample company does not model (yet), with why.
 NOT_MODELLED = {
     "airbyte_cursor",  # added by Airbyte, not QuickBooks
-    "GivenName", "FamilyName",  # sample customers are companies
-    "TxnTaxCodeRef", "TaxLine",  # tax is one TotalTax amount here
-    "Lat", "Long", "Line2", "Line3", "Line4",  # geocoding and free-form address lines
+    "GivenName",
+    "FamilyName",  # sample customers are companies
+    "TxnTaxCodeRef",
+    "TaxLine",  # tax is one TotalTax amount here
+    "Lat",
+    "Long",
+    "Line2",
+    "Line3",
+    "Line4",  # geocoding and free-form address lines
     "LinkedTxn",  # Payment -> Deposit links: deposits are not served
 }
 
@@ -70,15 +82,24 @@ def served() -> Any:
     with SandboxServer(build_sandbox(seed=3, customers=250)) as server:
         credentials = server.credentials()
         realm = credentials["realms"][0]
-        token = requests.post(credentials["token_url"], auth=(credentials["client_id"], credentials["client_secret"]),
-                              data={"grant_type": "refresh_token", "refresh_token": realm["refresh_token"]},
-                              timeout=10).json()["access_token"]
+        token = requests.post(
+            credentials["token_url"],
+            auth=(credentials["client_id"], credentials["client_secret"]),
+            data={"grant_type": "refresh_token", "refresh_token": realm["refresh_token"]},
+            timeout=10,
+        ).json()["access_token"]
 
         def query(entity: str) -> list[dict[str, Any]]:
-            answer = requests.get(f"{server.base_url}/v3/company/{realm['realm_id']}/query",
-                                  params={"query": f"SELECT * FROM {entity} WHERE Active IN (true, false) MAXRESULTS 1000"
-                                          if entity in ("Customer", "Term") else f"SELECT * FROM {entity} MAXRESULTS 1000"},
-                                  headers={"Authorization": f"Bearer {token}", "Accept": "application/json"}, timeout=10)
+            answer = requests.get(
+                f"{server.base_url}/v3/company/{realm['realm_id']}/query",
+                params={
+                    "query": f"SELECT * FROM {entity} WHERE Active IN (true, false) MAXRESULTS 1000"
+                    if entity in ("Customer", "Term")
+                    else f"SELECT * FROM {entity} MAXRESULTS 1000"
+                },
+                headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+                timeout=10,
+            )
             return list(answer.json()["QueryResponse"][entity])
 
         yield query

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -13,7 +13,7 @@ from sandbox.clock import PACIFIC
 from sandbox.generator import generate_company
 from sandbox.store import Company, render
 
-NOW = datetime(2026, 11, 23, 18, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 23, 18, 0, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
@@ -60,8 +60,9 @@ def test_invoice_balance_is_total_minus_what_payments_apply(company: Company) ->
     for invoice in _all(company, "Invoice"):
         assert invoice["Balance"] == invoice["TotalAmt"] - applied[invoice["Id"]]
         assert invoice["Balance"] >= 0
-        lines = sum((line["Amount"] for line in invoice["Line"] if line["DetailType"] == "SalesItemLineDetail"),
-                    Decimal(0))
+        lines = sum(
+            (line["Amount"] for line in invoice["Line"] if line["DetailType"] == "SalesItemLineDetail"), Decimal(0)
+        )
         assert invoice["TotalAmt"] == lines + invoice["TxnTaxDetail"]["TotalTax"]
 
 

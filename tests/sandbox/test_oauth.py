@@ -16,8 +16,9 @@ def _refresh(credentials: dict[str, Any], refresh_token: str, basic: bool = True
         auth = (credentials["client_id"], credentials["client_secret"])
     else:
         data.update(client_id=credentials["client_id"], client_secret=credentials["client_secret"])
-    return requests.post(credentials["token_url"], data=data, auth=auth, headers={"Accept": "application/json"},
-                         timeout=10)
+    return requests.post(
+        credentials["token_url"], data=data, auth=auth, headers={"Accept": "application/json"}, timeout=10
+    )
 
 
 def test_refresh_grant_rotates_the_refresh_token(credentials: dict[str, Any]) -> None:

@@ -61,8 +61,10 @@ def test_inactive_customers_hidden_unless_asked_for(api: Any, sandbox_server: Sa
     inactive = {c["Id"] for c in customers if not c["Active"]}
     assert inactive, "the sample company must hold inactive customers"
     default = {c["Id"] for c in _rows(api.query("SELECT * FROM Customer MAXRESULTS 1000"), "Customer")}
-    both = {c["Id"] for c in _rows(api.query("SELECT * FROM Customer WHERE Active IN (true, false) MAXRESULTS 1000"),
-                                   "Customer")}
+    both = {
+        c["Id"]
+        for c in _rows(api.query("SELECT * FROM Customer WHERE Active IN (true, false) MAXRESULTS 1000"), "Customer")
+    }
     only = {c["Id"] for c in _rows(api.query("SELECT * FROM Customer WHERE Active = false"), "Customer")}
     assert not default & inactive
     assert both == default | inactive
@@ -75,8 +77,13 @@ def test_comparison_operators_on_balance_and_dates(api: Any, sandbox_server: San
     found = {i["Id"] for i in _rows(api.query("SELECT * FROM Invoice WHERE Balance > '0' MAXRESULTS 1000"), "Invoice")}
     assert found == open_ids
     pivot = sorted(i["DueDate"] for i in invoices)[len(invoices) // 2]
-    for op, check in (("<", pivot.__gt__), ("<=", pivot.__ge__), (">", pivot.__lt__), (">=", pivot.__le__),
-                      ("=", pivot.__eq__)):
+    for op, check in (
+        ("<", pivot.__gt__),
+        ("<=", pivot.__ge__),
+        (">", pivot.__lt__),
+        (">=", pivot.__le__),
+        ("=", pivot.__eq__),
+    ):
         statement = f"SELECT * FROM Invoice WHERE DueDate {op} '{pivot.isoformat()}' MAXRESULTS 1000"
         got = {i["Id"] for i in _rows(api.query(statement), "Invoice")}
         assert got == {i["Id"] for i in invoices if check(i["DueDate"])}, op
@@ -124,7 +131,9 @@ def test_orderby_and_order_by_sort_ascending_and_descending(api: Any) -> None:
     assert amounts == sorted(amounts, reverse=True)
 
 
-def test_paging_with_startposition_covers_every_row_once(api: Any, sandbox_server: SandboxServer, realm_id: str) -> None:
+def test_paging_with_startposition_covers_every_row_once(
+    api: Any, sandbox_server: SandboxServer, realm_id: str
+) -> None:
     total = len(_company(sandbox_server, realm_id).entities["Invoice"])
     seen: list[str] = []
     start = 1

@@ -7,8 +7,16 @@ from typing import Any
 import pytest
 
 
-@pytest.mark.parametrize(("segment", "entity"), [("invoice", "Invoice"), ("customer", "Customer"),
-                                                 ("payment", "Payment"), ("term", "Term"), ("Invoice", "Invoice")])
+@pytest.mark.parametrize(
+    ("segment", "entity"),
+    [
+        ("invoice", "Invoice"),
+        ("customer", "Customer"),
+        ("payment", "Payment"),
+        ("term", "Term"),
+        ("Invoice", "Invoice"),
+    ],
+)
 def test_read_by_id_wraps_the_object_in_its_entity_name(api: Any, segment: str, entity: str) -> None:
     first = api.query(f"SELECT * FROM {entity} MAXRESULTS 1").json()["QueryResponse"][entity][0]
     answer = api.get(f"{segment}/{first['Id']}")
