@@ -11,7 +11,7 @@ from dagster_dlt.translator import DltResourceTranslatorData
 
 from assets import DUCKDB_POOL
 from pipelines.quickbooks import DESCRIPTIONS, quickbooks_source
-from pipelines.quickbooks.pipeline import RUN_OPTIONS, make_pipeline
+from pipelines.quickbooks.pipeline import RUN_OPTIONS, ensure_contract_tables, make_pipeline
 from resources import QuickBooksResource, WarehouseResource
 
 
@@ -57,10 +57,14 @@ def quickbooks_raw(
     warehouse: WarehouseResource,
 ) -> Iterator[Any]:
     """Incremental extract of every QuickBooks entity for every configured realm."""
+    pipeline = make_pipeline(warehouse.path, quickbooks.dlt_dir)
     yield from dlt.run(
         context=context,
         dlt_source=quickbooks_source(quickbooks.config()),
-        dlt_pipeline=make_pipeline(warehouse.path, quickbooks.dlt_dir),
+        dlt_pipeline=pipeline,
         dagster_dlt_translator=TRANSLATOR,
         **RUN_OPTIONS,
     )
+    created = ensure_contract_tables(pipeline)
+    if created:
+        context.log.info(f"created empty raw tables no QuickBooks row has filled yet: {', '.join(created)}")

@@ -11,7 +11,7 @@ from dlt.common.pipeline import LoadInfo
 
 from pipelines.quickbooks import quickbooks_source
 from pipelines.quickbooks.connection import QuickBooksConfig
-from pipelines.quickbooks.settings import DATASET_NAME, PIPELINE_NAME
+from pipelines.quickbooks.settings import DATASET_NAME, PIPELINE_NAME, contract_tables
 
 #: Parquet loads QuickBooks' nested rows several times faster than INSERT statements.
 RUN_OPTIONS: dict[str, Any] = {"loader_file_format": "parquet"}
@@ -32,7 +32,35 @@ def make_pipeline(warehouse: Path, pipelines_dir: Path) -> dlt.Pipeline:
 def sync(config: QuickBooksConfig, warehouse: Path, pipelines_dir: Path) -> LoadInfo:
     """Extract every realm incrementally and load the warehouse (no Dagster needed)."""
     pipeline = make_pipeline(warehouse, pipelines_dir)
-    return pipeline.run(quickbooks_source(config), **RUN_OPTIONS)
+    info = pipeline.run(quickbooks_source(config), **RUN_OPTIONS)
+    ensure_contract_tables(pipeline)
+    return info
+
+
+def ensure_contract_tables(pipeline: dlt.Pipeline) -> list[str]:
+    """Create, empty, every raw table of the contract that no row has created yet.
+
+    dlt creates a table only when rows arrive, but dbt's staging reads all of them:
+    a new company without payments or credit memos must still build. dlt inspects
+    the table when rows come later and adds any column it lacks.
+    """
+    created = []
+    with pipeline.sql_client() as client:
+        if not client.has_dataset():
+            client.create_dataset()
+        existing = {
+            row[0]
+            for row in client.execute_sql(
+                f"select table_name from information_schema.tables where table_schema = '{DATASET_NAME}'"
+            )
+        }
+        for table, columns in contract_tables().items():
+            if table in existing:
+                continue
+            body = ", ".join(f'"{name}" {sql_type}' for name, sql_type in columns.items())
+            client.execute_sql(f"create table {client.make_qualified_table_name(table)} ({body})")
+            created.append(table)
+    return created
 
 
 def table_row_counts(pipeline: dlt.Pipeline) -> dict[str, int]:

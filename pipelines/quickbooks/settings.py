@@ -174,3 +174,24 @@ NESTED_COLUMNS: dict[str, dict[tuple[str, ...], dict[str, str]]] = {
     "payments": {("line",): {"amount": _MONEY}, ("line", "linked_txn"): _LINK},
     "credit_memos": {("line",): _LINE},
 }
+
+_SQL_TYPES = {
+    "money": "DECIMAL(38,9)",
+    "text": "VARCHAR",
+    "bool": "BOOLEAN",
+    "bigint": "BIGINT",
+    "timestamp": "TIMESTAMP WITH TIME ZONE",
+}
+_DLT_ROOT = {"_dlt_load_id": "text", "_dlt_id": "text"}
+_DLT_NESTED = {"_dlt_root_id": "text", "_dlt_parent_id": "text", "_dlt_list_idx": "bigint", "_dlt_id": "text"}
+
+
+def contract_tables() -> dict[str, dict[str, str]]:
+    """Every raw table dbt reads, with its columns as SQL types (dlt's own columns included)."""
+    tables: dict[str, dict[str, str]] = {}
+    for table, columns in COLUMNS.items():
+        tables[table] = {name: _SQL_TYPES[kind] for name, kind in {**columns, **_DLT_ROOT}.items()}
+        for path, nested in NESTED_COLUMNS.get(table, {}).items():
+            name = "__".join((table, *path))
+            tables[name] = {col: _SQL_TYPES[kind] for col, kind in {**nested, **_DLT_NESTED}.items()}
+    return tables

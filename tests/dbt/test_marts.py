@@ -152,3 +152,30 @@ def test_payments_applied_accounts_for_every_paid_amount(built: Built) -> None:
     for invoice in built.company.entities["Invoice"].values():
         paid = invoice["TotalAmt"] - invoice["Balance"]
         assert applied.get(invoice["Id"], Decimal(0)) == paid, invoice["Id"]
+
+
+def test_dbt_builds_for_a_new_company_without_payments_or_credit_memos(tmp_path: Path) -> None:
+    sandbox = build_sandbox(seed=2, customers=6)
+    company = sandbox.store.company(sandbox.store.realm_ids[0])
+    company.entities["Payment"].clear()
+    company.entities["CreditMemo"].clear()
+    company.recompute_balances()
+    with SandboxServer(sandbox) as server:
+        creds = server.credentials()
+        realm = creds["realms"][0]
+        env = {
+            "QUICKBOOKS_CLIENT_ID": creds["client_id"],
+            "QUICKBOOKS_CLIENT_SECRET": creds["client_secret"],
+            "QUICKBOOKS_REALM_ID": realm["realm_id"],
+            "QUICKBOOKS_REFRESH_TOKEN": realm["refresh_token"],
+            "QUICKBOOKS_API_BASE_URL": creds["api_base_url"],
+            "QUICKBOOKS_TOKEN_URL": creds["token_url"],
+            "QBCOLLECT_TOKEN_STORE": str(tmp_path / "tokens.enc"),
+        }
+        sync(config_from_env(env), tmp_path / "warehouse.duckdb", tmp_path / "dlt")
+    built = Built(tmp_path / "warehouse.duckdb", company, tmp_path)
+    build = built.dbt("build")
+    assert build.returncode == 0, build.stdout[-4000:]
+    assert built.rows("select count(*) from marts.payments_applied") == [(0,)]
+    open_total = sum(i["Balance"] for i in company.entities["Invoice"].values())
+    assert built.rows("select sum(open_balance) from marts.ar_aging")[0][0] == open_total

@@ -60,3 +60,24 @@ def test_dbt_tests_become_asset_checks() -> None:
     checks = {key.name for key in defs.resolve_asset_graph().asset_check_keys}
     assert any(name.startswith("unique") or name.startswith("not_null") for name in checks)
     assert DBT_PROJECT.manifest_path.exists()
+
+
+def test_dagster_cli_validates_the_workspace() -> None:
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from settings import PROJECT_ROOT
+
+    dagster = str(Path(sys.executable).parent / "dagster")
+    result = subprocess.run(
+        [dagster, "definitions", "validate", "-w", "workspace.yaml"],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=os.environ.copy(),
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Validation successful" in result.stderr + result.stdout

@@ -191,3 +191,48 @@ def _parse(value: str) -> Any:
     from datetime import datetime
 
     return datetime.fromisoformat(value)
+
+
+def test_company_without_payments_still_gets_every_contract_table(
+    run_sync: Any, warehouse_rows: Rows, sandbox_server: SandboxServer, realm_id: str
+) -> None:
+    from pipelines.quickbooks.pipeline import ensure_contract_tables
+    from pipelines.quickbooks.settings import contract_tables
+
+    company = _company(sandbox_server, realm_id)
+    company.entities["Payment"].clear()
+    company.entities["CreditMemo"].clear()
+    company.recompute_balances()
+    ensure_contract_tables(run_sync())
+    tables = {
+        row[0]
+        for row in warehouse_rows(
+            "select table_name from information_schema.tables where table_schema = 'raw_quickbooks'"
+        )
+    }
+    assert set(contract_tables()) <= tables
+    assert warehouse_rows("select count(*) from raw_quickbooks.payments__line__linked_txn") == [(0,)]
+
+    invoice = next(i for i in company.entities["Invoice"].values() if i["Balance"] > 0)
+    now = sandbox_server.sandbox.clock.advance(60)
+    company.add(
+        "Payment",
+        {
+            "Id": "99999",
+            "SyncToken": "0",
+            "domain": "QBO",
+            "sparse": False,
+            "MetaData": {"CreateTime": now, "LastUpdatedTime": now},
+            "TxnDate": now.date(),
+            "CustomerRef": dict(invoice["CustomerRef"]),
+            "CurrencyRef": dict(invoice["CurrencyRef"]),
+            "TotalAmt": Decimal("10.00"),
+            "UnappliedAmt": Decimal(0),
+            "Line": [{"Amount": Decimal("10.00"), "LinkedTxn": [{"TxnId": invoice["Id"], "TxnType": "Invoice"}]}],
+        },
+    )
+    company.recompute_balances()
+    run_sync()  # rows now arrive in the tables created empty
+    assert warehouse_rows("select txn_id, txn_type from raw_quickbooks.payments__line__linked_txn") == [
+        (invoice["Id"], "Invoice")
+    ]
