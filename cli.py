@@ -148,7 +148,9 @@ def _materialize_everything() -> None:
 
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
     click.echo("materializing QuickBooks → dlt → DuckDB → dbt → reminders and case export through Dagster ...")
-    result = defs.resolve_job_def("collections_job").execute_in_process(instance=instance, raise_on_error=False)
+    run_config = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
+    job = defs.resolve_job_def("collections_job")
+    result = job.execute_in_process(run_config=run_config, instance=instance, raise_on_error=False)
     if not result.success:
         failed = [event.step_key for event in result.all_events if event.is_step_failure]
         raise click.ClickException(f"the Dagster run {result.run_id} failed in step(s): {', '.join(failed)}")

@@ -118,6 +118,11 @@ class Company:
                 parent = ancestor.get("ParentRef")
 
 
+def meta_data(created: datetime) -> dict[str, datetime]:
+    """``MetaData`` of a new object."""
+    return {"CreateTime": created, "LastUpdatedTime": created}
+
+
 class Store:
     """Every company the sandbox serves, by realm id."""
 

@@ -104,7 +104,7 @@ def test_sample_company_holds_every_collections_scenario(company: Company) -> No
     assert any("BillAddr" not in c for c in customers), "customer without address"
     assert any(not c["Active"] for c in customers), "inactive customer"
     assert any(c.get("Job") and c["FullyQualifiedName"].count(":") == 1 for c in customers), "sub-customer"
-    assert {c["CurrencyRef"]["value"] for c in customers} >= {"USD", "CAD"}, "second currency"
+    assert {c["CurrencyRef"]["value"] for c in customers} >= {"USD", "CAD", "EUR"}, "second and third currency"
 
 
 def test_voided_invoice_has_quickbooks_void_shape(company: Company) -> None:
