@@ -34,9 +34,10 @@ test: manifest
 bench: manifest
 	$(PY) benchmarks/run.py
 
+# The venv's bin goes first on PATH: under `dagster dev`, dagster-dbt re-parses with `dbt` from PATH.
 dev: manifest
 	mkdir -p .dagster_home && cp deploy/dagster.yaml .dagster_home/dagster.yaml
-	DAGSTER_HOME=$(CURDIR)/.dagster_home $(VENV)/bin/dagster dev -w workspace.yaml
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" DAGSTER_HOME=$(CURDIR)/.dagster_home $(VENV)/bin/dagster dev -w workspace.yaml
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -33,7 +33,8 @@ collections_schedule = dg.ScheduleDefinition(
 
 
 def _dbt_executable() -> str:
-    venv_dbt = Path(sys.executable).parent / "dbt"
+    """The dbt of the running environment (a venv's bin is often not on PATH), else PATH's."""
+    venv_dbt = Path(sys.prefix) / "bin" / "dbt"
     return str(venv_dbt) if venv_dbt.exists() else "dbt"
 
 
