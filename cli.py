@@ -14,7 +14,7 @@ import click
 import duckdb
 
 import settings
-from sandbox.server import DEFAULT_CUSTOMERS, DEFAULT_SEED, SandboxServer, build_sandbox
+from sandbox.server import DEFAULT_CUSTOMERS, DEFAULT_SEED, SandboxServer, build_sandbox, client_settings
 
 AGING_SUMMARY_SQL = """
 select currency, aging_bucket, count(*) as invoices, sum(open_balance) as open_balance
@@ -64,8 +64,8 @@ def sandbox_serve(host: str, port: int, seed: int, customers: int, realms: int, 
         credentials_file.write_text(text + "\n", encoding="utf-8")
         os.chmod(credentials_file, 0o600)
         click.echo(f"credentials written to {credentials_file}")
-    click.echo("\n# for .env (first realm):")
-    for name, value in _client_env(credentials).items():
+    click.echo("\n# for .env:")
+    for name, value in client_settings(credentials).items():
         click.echo(f"{name}={value}")
     click.echo(f"\nQuickBooks sandbox listening on {server.base_url} (Ctrl+C to stop)")
     try:
@@ -73,18 +73,6 @@ def sandbox_serve(host: str, port: int, seed: int, customers: int, realms: int, 
             time.sleep(3600)
     except KeyboardInterrupt:
         server.stop()
-
-
-def _client_env(credentials: dict[str, Any]) -> dict[str, str]:
-    realms = credentials["realms"]
-    return {
-        "QUICKBOOKS_CLIENT_ID": credentials["client_id"],
-        "QUICKBOOKS_CLIENT_SECRET": credentials["client_secret"],
-        "QUICKBOOKS_REALM_ID": ",".join(r["realm_id"] for r in realms),
-        "QUICKBOOKS_REFRESH_TOKEN": ",".join(r["refresh_token"] for r in realms),
-        "QUICKBOOKS_API_BASE_URL": credentials["api_base_url"],
-        "QUICKBOOKS_TOKEN_URL": credentials["token_url"],
-    }
 
 
 @main.command()
@@ -110,7 +98,7 @@ def demo(seed: int, customers: int) -> None:
     realm_id = sandbox_data.store.realm_ids[0]
     _reset_demo_state(warehouse, realm_id)
     with SandboxServer(sandbox_data) as server:
-        os.environ.update(_client_env(server.credentials()))
+        os.environ.update(client_settings(server.credentials()))
         os.environ["QBCOLLECT_TOKEN_STORE"] = str(warehouse.parent / "sandbox_tokens.enc")
         click.echo(
             f"QuickBooks sandbox serving realm {realm_id} ({customers} customers, seed {seed}) at {server.base_url}"

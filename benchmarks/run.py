@@ -24,19 +24,7 @@ os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
 from pipelines.quickbooks.from_env import config_from_env  # noqa: E402
 from pipelines.quickbooks.pipeline import make_pipeline, sync  # noqa: E402
 from sandbox import SandboxServer, build_sandbox  # noqa: E402
-
-
-def _env(creds: dict, tmp: Path) -> dict[str, str]:
-    realm = creds["realms"][0]
-    return {
-        "QUICKBOOKS_CLIENT_ID": creds["client_id"],
-        "QUICKBOOKS_CLIENT_SECRET": creds["client_secret"],
-        "QUICKBOOKS_REALM_ID": realm["realm_id"],
-        "QUICKBOOKS_REFRESH_TOKEN": realm["refresh_token"],
-        "QUICKBOOKS_API_BASE_URL": creds["api_base_url"],
-        "QUICKBOOKS_TOKEN_URL": creds["token_url"],
-        "QBCOLLECT_TOKEN_STORE": str(tmp / "tokens.enc"),
-    }
+from sandbox.server import client_settings  # noqa: E402
 
 
 def _timed_sync(env: dict[str, str], warehouse: Path, dlt_dir: Path, server: SandboxServer) -> tuple[float, int, int]:
@@ -61,7 +49,7 @@ def bench(customers: int) -> dict[str, object]:
     invoices = len(company.entities["Invoice"])
     with tempfile.TemporaryDirectory() as tmp_name, SandboxServer(sandbox) as server:
         tmp = Path(tmp_name)
-        env = _env(server.credentials(), tmp)
+        env = {**client_settings(server.credentials()), "QBCOLLECT_TOKEN_STORE": str(tmp / "tokens.enc")}
         warehouse, dlt_dir = tmp / "warehouse.duckdb", tmp / "dlt"
         full_s, full_rows, full_requests = _timed_sync(env, warehouse, dlt_dir, server)
         again_s, again_rows, again_requests = _timed_sync(env, warehouse, dlt_dir, server)

@@ -97,3 +97,16 @@ class SandboxServer:
                 for realm_id in self.sandbox.store.realm_ids
             ],
         }
+
+
+def client_settings(credentials: dict[str, Any]) -> dict[str, str]:
+    """qbcollect's ``QUICKBOOKS_*`` settings for every realm of a sandbox's credentials."""
+    realms = credentials["realms"]
+    return {
+        "QUICKBOOKS_CLIENT_ID": credentials["client_id"],
+        "QUICKBOOKS_CLIENT_SECRET": credentials["client_secret"],
+        "QUICKBOOKS_REALM_ID": ",".join(realm["realm_id"] for realm in realms),
+        "QUICKBOOKS_REFRESH_TOKEN": ",".join(realm["refresh_token"] for realm in realms),
+        "QUICKBOOKS_API_BASE_URL": credentials["api_base_url"],
+        "QUICKBOOKS_TOKEN_URL": credentials["token_url"],
+    }

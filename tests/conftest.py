@@ -15,6 +15,7 @@ import requests
 
 import settings
 from sandbox import SandboxServer, build_sandbox
+from sandbox.server import client_settings
 
 SEED = 7
 CUSTOMERS = 30
@@ -58,15 +59,8 @@ def realm_id(credentials: dict[str, Any]) -> str:
 
 @pytest.fixture
 def quickbooks_env(credentials: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    """The QUICKBOOKS_* settings pointing at the sandbox's first realm."""
-    env = {
-        "QUICKBOOKS_CLIENT_ID": credentials["client_id"],
-        "QUICKBOOKS_CLIENT_SECRET": credentials["client_secret"],
-        "QUICKBOOKS_REALM_ID": credentials["realms"][0]["realm_id"],
-        "QUICKBOOKS_REFRESH_TOKEN": credentials["realms"][0]["refresh_token"],
-        "QUICKBOOKS_API_BASE_URL": credentials["api_base_url"],
-        "QUICKBOOKS_TOKEN_URL": credentials["token_url"],
-    }
+    """The QUICKBOOKS_* settings pointing at the sandbox."""
+    env = client_settings(credentials)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     return env

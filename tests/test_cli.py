@@ -13,7 +13,7 @@ import duckdb
 import pytest
 
 import settings
-from sandbox.server import free_port
+from sandbox.server import client_settings, free_port
 
 CLI = [sys.executable, str(settings.PROJECT_ROOT / "cli.py")]
 
@@ -52,15 +52,7 @@ def test_sandbox_serve_then_sync_loads_the_warehouse(tmp_path: Path) -> None:
         creds = json.loads(credentials_file.read_text())
         assert creds["api_base_url"] == f"http://127.0.0.1:{port}"
         assert oct(credentials_file.stat().st_mode & 0o777) == "0o600"
-        env = {
-            **os.environ,
-            "QUICKBOOKS_CLIENT_ID": creds["client_id"],
-            "QUICKBOOKS_CLIENT_SECRET": creds["client_secret"],
-            "QUICKBOOKS_REALM_ID": creds["realms"][0]["realm_id"],
-            "QUICKBOOKS_REFRESH_TOKEN": creds["realms"][0]["refresh_token"],
-            "QUICKBOOKS_API_BASE_URL": creds["api_base_url"],
-            "QUICKBOOKS_TOKEN_URL": creds["token_url"],
-        }
+        env = {**os.environ, **client_settings(creds)}
         sync = subprocess.run([*CLI, "sync"], env=env, capture_output=True, text=True, timeout=300)
     finally:
         server.terminate()

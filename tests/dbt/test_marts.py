@@ -20,6 +20,7 @@ import settings
 from pipelines.quickbooks.from_env import config_from_env
 from pipelines.quickbooks.pipeline import sync
 from sandbox import SandboxServer, build_sandbox
+from sandbox.server import client_settings
 
 DBT = str(Path(sys.executable).parent / "dbt")
 BUCKETS = [(0, "current"), (30, "1-30"), (60, "31-60"), (90, "61-90")]
@@ -48,24 +49,20 @@ class Built:
             return con.execute(sql).fetchall()
 
 
+def _load_warehouse(sandbox: Any, tmp: Path) -> Path:
+    """Sync a sandbox company into a new warehouse in ``tmp``."""
+    with SandboxServer(sandbox) as server:
+        env = {**client_settings(server.credentials()), "QBCOLLECT_TOKEN_STORE": str(tmp / "tokens.enc")}
+        sync(config_from_env(env), tmp / "warehouse.duckdb", tmp / "dlt")
+    return tmp / "warehouse.duckdb"
+
+
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
     tmp = tmp_path_factory.mktemp("marts")
-    warehouse = tmp / "warehouse.duckdb"
-    with SandboxServer(build_sandbox(seed=21, customers=80)) as server:
-        creds = server.credentials()
-        realm = creds["realms"][0]
-        env = {
-            "QUICKBOOKS_CLIENT_ID": creds["client_id"],
-            "QUICKBOOKS_CLIENT_SECRET": creds["client_secret"],
-            "QUICKBOOKS_REALM_ID": realm["realm_id"],
-            "QUICKBOOKS_REFRESH_TOKEN": realm["refresh_token"],
-            "QUICKBOOKS_API_BASE_URL": creds["api_base_url"],
-            "QUICKBOOKS_TOKEN_URL": creds["token_url"],
-            "QBCOLLECT_TOKEN_STORE": str(tmp / "tokens.enc"),
-        }
-        sync(config_from_env(env), warehouse, tmp / "dlt")
-        company = server.sandbox.store.company(realm["realm_id"])
+    sandbox = build_sandbox(seed=21, customers=80)
+    company = sandbox.store.company(sandbox.store.realm_ids[0])
+    warehouse = _load_warehouse(sandbox, tmp)
     result = Built(warehouse, company, tmp)
     build = result.dbt("build")
     assert build.returncode == 0, build.stdout[-4000:]
@@ -160,20 +157,7 @@ def test_dbt_builds_for_a_new_company_without_payments_or_credit_memos(tmp_path:
     company.entities["Payment"].clear()
     company.entities["CreditMemo"].clear()
     company.recompute_balances()
-    with SandboxServer(sandbox) as server:
-        creds = server.credentials()
-        realm = creds["realms"][0]
-        env = {
-            "QUICKBOOKS_CLIENT_ID": creds["client_id"],
-            "QUICKBOOKS_CLIENT_SECRET": creds["client_secret"],
-            "QUICKBOOKS_REALM_ID": realm["realm_id"],
-            "QUICKBOOKS_REFRESH_TOKEN": realm["refresh_token"],
-            "QUICKBOOKS_API_BASE_URL": creds["api_base_url"],
-            "QUICKBOOKS_TOKEN_URL": creds["token_url"],
-            "QBCOLLECT_TOKEN_STORE": str(tmp_path / "tokens.enc"),
-        }
-        sync(config_from_env(env), tmp_path / "warehouse.duckdb", tmp_path / "dlt")
-    built = Built(tmp_path / "warehouse.duckdb", company, tmp_path)
+    built = Built(_load_warehouse(sandbox, tmp_path), company, tmp_path)
     build = built.dbt("build")
     assert build.returncode == 0, build.stdout[-4000:]
     assert built.rows("select count(*) from marts.payments_applied") == [(0,)]

@@ -15,6 +15,7 @@ from pipelines.quickbooks import QuickBooksConfig, RealmConnection
 from pipelines.quickbooks.auth import QuickBooksAuthError, TokenStore, derive_key
 from pipelines.quickbooks.settings import RESOURCES
 from sandbox import SandboxServer, build_sandbox
+from sandbox.server import client_settings
 
 Rows = Callable[[str], list[tuple[Any, ...]]]
 
@@ -157,14 +158,7 @@ def test_several_realms_load_side_by_side_with_their_own_cursors(
 ) -> None:
     with SandboxServer(build_sandbox(seed=9, customers=12, realms=2)) as server:
         creds = server.credentials()
-        monkeypatch.setenv("QUICKBOOKS_REALM_ID", ",".join(r["realm_id"] for r in creds["realms"]))
-        monkeypatch.setenv("QUICKBOOKS_REFRESH_TOKEN", ",".join(r["refresh_token"] for r in creds["realms"]))
-        for name, value in (
-            ("QUICKBOOKS_CLIENT_ID", creds["client_id"]),
-            ("QUICKBOOKS_CLIENT_SECRET", creds["client_secret"]),
-            ("QUICKBOOKS_API_BASE_URL", creds["api_base_url"]),
-            ("QUICKBOOKS_TOKEN_URL", creds["token_url"]),
-        ):
+        for name, value in client_settings(creds).items():
             monkeypatch.setenv(name, value)
         from pipelines.quickbooks.from_env import config_from_env
 
