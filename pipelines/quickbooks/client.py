@@ -65,20 +65,27 @@ class QuickBooksClient:
     ) -> Iterator[list[dict[str, Any]]]:
         """Pages of ``entity`` rows updated at or after ``since`` (all rows if None), oldest first.
 
-        Name lists include inactive rows. Each page restarts from the last
-        timestamp seen, skipping only the rows already read at that timestamp.
+        Keyset paging: every page asks again for rows at or after the last timestamp
+        read and drops the Ids already read at that timestamp. A row updated during
+        the sync moves to the end instead of shifting an offset, so none is skipped.
+        Only when more rows share one timestamp than a page holds does it step
+        through them by offset. Name lists include inactive rows.
         """
-        cursor, seen_at_cursor = since, 0
+        cursor, seen = since, set[str]()  # Ids already read at exactly `cursor`
         while True:
-            rows = self._page(entity, cursor, seen_at_cursor, page_size)
-            if rows:
-                yield rows
+            rows = self._page(entity, cursor, 0, page_size)
+            skip = 0
+            while len(rows) == page_size and all(_stamp(row) == cursor and row["Id"] in seen for row in rows):
+                skip += page_size
+                rows = self._page(entity, cursor, skip, page_size)
+            fresh = [row for row in rows if not (_stamp(row) == cursor and row["Id"] in seen)]
+            if fresh:
+                yield fresh
             if len(rows) < page_size:
                 return
-            last = rows[-1]["MetaData"]["LastUpdatedTime"]
-            at_last = sum(1 for row in rows if row["MetaData"]["LastUpdatedTime"] == last)
-            seen_at_cursor = seen_at_cursor + at_last if last == cursor else at_last
-            cursor = last
+            if _stamp(rows[-1]) != cursor:
+                cursor, seen = _stamp(rows[-1]), set()
+            seen.update(row["Id"] for row in rows if _stamp(row) == cursor)
 
     def _page(self, entity: str, cursor: datetime | None, skip: int, page_size: int) -> list[dict[str, Any]]:
         where = []
@@ -104,6 +111,10 @@ class QuickBooksClient:
             self.counter.requests,
         )
         return rows
+
+
+def _stamp(row: dict[str, Any]) -> datetime:
+    return row["MetaData"]["LastUpdatedTime"]  # type: ignore[no-any-return]
 
 
 def normalize(row: dict[str, Any]) -> dict[str, Any]:

@@ -122,6 +122,25 @@ def test_keyset_paging_loses_no_rows_when_timestamps_tie(
     assert sorted(loaded) == sorted(company.entities["Invoice"])
 
 
+def test_paging_skips_no_row_when_a_row_changes_mid_sync(
+    qb_config: QuickBooksConfig, sandbox_server: SandboxServer, realm_id: str
+) -> None:
+    company = _company(sandbox_server, realm_id)
+    invoices = sorted(company.entities["Invoice"].values(), key=lambda i: int(i["Id"]))
+    tie = invoices[0]["MetaData"]["LastUpdatedTime"]
+    for invoice in invoices[:12]:
+        invoice["MetaData"]["LastUpdatedTime"] = tie
+    pages = qb_config.open_clients()[0].changed_since("Invoice", None, page_size=5)
+    seen = [row["Id"] for row in next(pages)]
+    # The first row read is edited before the next page: under offset paging every
+    # later row shifts up by one and one is never read.
+    company.touch(company.entities["Invoice"][seen[0]], sandbox_server.sandbox.clock.advance(5))
+    for page in pages:
+        seen += [row["Id"] for row in page]
+    assert set(seen) == set(company.entities["Invoice"])
+    assert len(seen) == len(company.entities["Invoice"]) + 1, "only the edited row is read twice"
+
+
 def test_expired_access_token_is_refreshed_and_the_request_retried(
     qb_config: QuickBooksConfig, sandbox_server: SandboxServer
 ) -> None:
