@@ -127,8 +127,8 @@ def test_paging_skips_no_row_when_a_row_changes_mid_sync(
 ) -> None:
     company = _company(sandbox_server, realm_id)
     invoices = sorted(company.entities["Invoice"].values(), key=lambda i: int(i["Id"]))
-    tie = invoices[0]["MetaData"]["LastUpdatedTime"]
-    for invoice in invoices[:12]:
+    tie = min(i["MetaData"]["LastUpdatedTime"] for i in invoices) - timedelta(days=1)
+    for invoice in invoices[:12]:  # the 12 oldest changes, all in one second
         invoice["MetaData"]["LastUpdatedTime"] = tie
     pages = qb_config.open_clients()[0].changed_since("Invoice", None, page_size=5)
     seen = [row["Id"] for row in next(pages)]
