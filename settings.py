@@ -57,6 +57,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("QBCOLLECT_OUTBOX_DIR", "data/outbox", "Where reminder emails are written as .eml files."),
     Setting("QBCOLLECT_EXPORT_DIR", "data/exports", "Where collection-case CSV files are written."),
     Setting(
+        "QBCOLLECT_CASE_NOTICE_DAYS", "7", "Days a final notice gives the customer before the case goes to the agency."
+    ),
+    Setting(
         "QBCOLLECT_COMPANY_TIMEZONE",
         "America/Los_Angeles",
         'The company\'s time zone: "overdue" is decided on its local date (read by dbt).',

@@ -5,15 +5,13 @@ from datetime import UTC, datetime
 import dagster as dg
 
 from actions import CaseExportLedger, export_cases
+from actions.case_notice import cases_past_final_notice
 from assets import DUCKDB_POOL
 from resources import AgencyExportResource, WarehouseResource
-from resources.warehouse import fetch_dicts
-
-CANDIDATES_SQL = "select * from marts.collection_case_candidates order by realm_id, customer_id"
 
 
 @dg.asset(
-    deps=[dg.AssetKey(["marts", "collection_case_candidates"])],
+    deps=[dg.AssetKey(["marts", "collection_case_candidates"]), dg.AssetKey("dunning_reminders")],
     group_name="actions",
     kinds={"csv"},
     pool=DUCKDB_POOL,
@@ -23,19 +21,26 @@ def collection_case_export(
 ) -> dg.MaterializeResult:
     """Writes new collection cases to one CSV in the agency export folder.
 
-    A customer is exported once, ever (ledger ``qbcollect_actions.case_export_ledger``).
+    A customer is handed over only once its final notice has had ``QBCOLLECT_CASE_NOTICE_DAYS``
+    days to work (so this runs after ``dunning_reminders``), and only once, ever
+    (ledger ``qbcollect_actions.case_export_ledger``).
     Rows failing validation (no name, nothing to reach the debtor by, a bad amount
     or currency) are not exported and stay candidates until fixed in QuickBooks.
     """
+    now = datetime.now(UTC)
     with warehouse.connect() as connection:
-        candidates = fetch_dicts(connection, CANDIDATES_SQL)
-        result = export_cases(candidates, agency.export_dir, CaseExportLedger(connection), datetime.now(UTC))
+        ready, waiting = cases_past_final_notice(connection, agency.notice_days, now)
+        result = export_cases(ready, agency.export_dir, CaseExportLedger(connection), now)
     for rejection in result.rejections:
         context.log.warning(f"case not exported: {rejection}")
-    context.log.info(f"{result.exported_count} cases exported to {result.file or 'no file (nothing new)'}")
+    context.log.info(
+        f"{result.exported_count} cases exported to {result.file or 'no file (nothing new)'}; "
+        f"{len(waiting)} candidates wait for their final notice to run {agency.notice_days} days"
+    )
     return dg.MaterializeResult(
         metadata={
-            "candidates": len(candidates),
+            "candidates": len(ready) + len(waiting),
+            "waiting_for_final_notice": len(waiting),
             "exported": result.exported_count,
             "skipped_already_exported": result.skipped_already_exported_count,
             "rejected": result.rejected_count,

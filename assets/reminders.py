@@ -5,9 +5,9 @@ from datetime import UTC, datetime
 import dagster as dg
 
 from actions import ReminderLedger, send_reminders
+from actions.rows import fetch_dicts
 from assets import DUCKDB_POOL
 from resources import MailerResource, WarehouseResource
-from resources.warehouse import fetch_dicts
 
 ELIGIBLE_SQL = "select * from marts.dunning_eligibility where is_eligible order by realm_id, customer_id, invoice_id"
 

@@ -36,3 +36,7 @@ class AgencyExportResource(dg.ConfigurableResource):
     @property
     def export_dir(self) -> Path:
         return settings.path("QBCOLLECT_EXPORT_DIR")
+
+    @property
+    def notice_days(self) -> int:
+        return int(settings.get("QBCOLLECT_CASE_NOTICE_DAYS"))

@@ -32,10 +32,3 @@ class WarehouseResource(dg.ConfigurableResource):
             yield connection
         finally:
             connection.close()
-
-
-def fetch_dicts(connection: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, object]]:
-    """Rows of a query as dicts keyed by column name (DECIMAL columns arrive as Decimal)."""
-    cursor = connection.execute(sql)
-    columns = [column[0] for column in cursor.description or []]
-    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]

@@ -36,7 +36,7 @@ def test_collections_job_end_to_end_on_postgres_backed_dagster(
     sandbox_server: SandboxServer,
     realm_id: str,
 ) -> None:
-    _run(postgres_instance)
+    first = _run(postgres_instance)
 
     invoices = sandbox_server.sandbox.store.company(realm_id).entities["Invoice"].values()
     served: dict[str, Decimal] = {}
@@ -54,23 +54,37 @@ def test_collections_job_end_to_end_on_postgres_backed_dagster(
     recipients = sorted(parseaddr(message_from_bytes(path.read_bytes())["To"])[1] for path in outbox)
     assert recipients == sorted(email for (email,) in eligible)
 
-    exports = list(settings.path("QBCOLLECT_EXPORT_DIR").glob("collection_cases_*.csv"))
+    assert _metadata(first, "dunning_reminders", "sent") == len(outbox)
+    assert list(settings.path("QBCOLLECT_EXPORT_DIR").glob("*.csv")) == [], "final notices were only just sent"
     candidates = _warehouse("select count(*) from marts.collection_case_candidates")[0][0]
-    assert len(exports) == 1
-    with exports[0].open(newline="", encoding="utf-8") as handle:
-        exported = list(csv.DictReader(handle))
-    rejected = postgres_instance.get_latest_materialization_event(dg.AssetKey("collection_case_export"))
-    assert rejected is not None
-    rejected_count = rejected.asset_materialization.metadata["rejected"].value  # type: ignore[union-attr]
-    assert len(exported) + rejected_count == candidates
+    assert _metadata(first, "collection_case_export", "waiting_for_final_notice") == candidates > 0
 
     for key in ("marts/ar_aging", "dunning_reminders", "quickbooks/invoices"):
         assert postgres_instance.get_latest_materialization_event(dg.AssetKey.from_user_string(key)) is not None
 
-    # A second run sends nothing twice and exports nothing twice.
-    _run(postgres_instance)
-    assert sorted(settings.path("QBCOLLECT_OUTBOX_DIR").glob("*.eml")) == outbox
+    # The notice period passes: customers whose final notice went out become cases, once.
+    with duckdb.connect(str(settings.path("QBCOLLECT_WAREHOUSE"))) as con:
+        con.execute("update qbcollect_actions.reminder_ledger set sent_at = sent_at - interval 8 day")
+    second = _run(postgres_instance)
+    assert _metadata(second, "dunning_reminders", "sent") == 0, "nothing is sent twice"
+    exports = list(settings.path("QBCOLLECT_EXPORT_DIR").glob("collection_cases_*.csv"))
+    assert len(exports) == 1
+    with exports[0].open(newline="", encoding="utf-8") as handle:
+        exported = {row["case_reference"] for row in csv.DictReader(handle)}
+    noticed = _warehouse(
+        "select count(*) from marts.collection_case_candidates c where exists ("
+        "select 1 from qbcollect_actions.reminder_ledger l join marts.ar_aging a using (realm_id, invoice_id) "
+        "where l.dunning_stage = 'final_notice' and a.realm_id = c.realm_id and a.customer_id = c.customer_id)"
+    )[0][0]
+    assert len(exported) + _metadata(second, "collection_case_export", "rejected") == noticed > 0
+
+    third = _run(postgres_instance)
+    assert _metadata(third, "dunning_reminders", "sent") == 0
+    assert _metadata(third, "collection_case_export", "exported") == 0, "no case is exported twice"
     assert list(settings.path("QBCOLLECT_EXPORT_DIR").glob("collection_cases_*.csv")) == exports
-    ledger = _warehouse("select count(*) from qbcollect_actions.reminder_ledger")[0][0]
-    assert ledger == len(outbox)
-    assert len(postgres_instance.get_run_records()) == 2
+    assert len(postgres_instance.get_run_records()) == 3
+
+
+def _metadata(result: dg.ExecuteInProcessResult, node: str, name: str) -> Any:
+    (materialization,) = result.asset_materializations_for_node(node)
+    return materialization.metadata[name].value
