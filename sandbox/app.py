@@ -6,6 +6,7 @@ Routes follow the real hosts' paths, so a client only swaps base URLs:
 * ``GET|POST /v3/company/{realm}/query``
 * ``GET /v3/company/{realm}/{entity}/{id}`` and ``.../companyinfo/{realm}``
 * ``POST /_sandbox/tokens``: a new connection (refresh token) for a realm
+* ``POST /_sandbox/faults``: make the next requests to an endpoint fail
 """
 
 from __future__ import annotations
@@ -42,10 +43,35 @@ class Sandbox:
     store: Store = field(default_factory=Store)
     #: Requests served, by (realm id or "oauth", endpoint name); tests and benchmarks read it.
     requests: Counter[tuple[str, str]] = field(default_factory=Counter)
+    #: Injected failures per endpoint name: (HTTP status, whether the request is processed first).
+    faults: dict[str, list[tuple[int, bool]]] = field(default_factory=dict)
     issuer: TokenIssuer = field(init=False)
 
     def __post_init__(self) -> None:
         self.issuer = TokenIssuer(self.clock, self.client_id, self.client_secret)
+
+    def inject(self, endpoint: str, status: int, count: int = 1, after_processing: bool = False) -> None:
+        """Make the next ``count`` requests to ``endpoint`` fail with ``status``.
+
+        With ``after_processing`` the request takes effect first (a token is rotated,
+        say) and only the answer fails, as when a response is lost on the way back.
+        """
+        self.faults.setdefault(endpoint, []).extend([(status, after_processing)] * count)
+
+    def take_fault(self, endpoint: str) -> tuple[int, bool] | None:
+        queued = self.faults.get(endpoint)
+        return queued.pop(0) if queued else None
+
+
+def _system_fault(sandbox: Sandbox, status: int) -> JSONResponse:
+    fault = QboFault(
+        status,
+        "10000",
+        "An application error has occurred while processing your request",
+        "System Failure Error: injected by the sandbox",
+        fault_type="SystemFault",
+    )
+    return _fault(sandbox, fault)
 
 
 def _json(body: Any, status: int = 200) -> JSONResponse:
@@ -75,6 +101,9 @@ def _api(sandbox: Sandbox, handler: Any) -> Any:
     async def endpoint(request: Request) -> Response:
         realm_id = request.path_params["realm_id"]
         sandbox.requests[(realm_id, handler.__name__)] += 1
+        injected = sandbox.take_fault(handler.__name__)
+        if injected is not None and not injected[1]:
+            return _system_fault(sandbox, injected[0])
         try:
             company = _authorize(sandbox, request, realm_id)
             with company.lock:
@@ -83,6 +112,8 @@ def _api(sandbox: Sandbox, handler: Any) -> Any:
             return _json(fault.body(int(sandbox.clock.now().timestamp() * 1000)), 401)
         except QboFault as fault:
             return _fault(sandbox, fault)
+        if injected is not None:
+            return _system_fault(sandbox, injected[0])
         body["time"] = qbo_envelope_time(sandbox.clock.now())
         return _json(body)
 
@@ -127,15 +158,21 @@ def build_app(sandbox: Sandbox) -> Starlette:
 
     async def token(request: Request) -> Response:
         sandbox.requests[("oauth", "token")] += 1
+        injected = sandbox.take_fault("token")
+        if injected is not None and not injected[1]:
+            return _json({"error": "server_error"}, injected[0])
         try:
             form = {k: v[0] for k, v in parse_qs((await request.body()).decode("utf-8")).items()}
             client_id, client_secret = _client_credentials(request, form)
             sandbox.issuer.check_client(client_id, client_secret)
             if form.get("grant_type") != "refresh_token":
                 raise OAuthError(400, "unsupported_grant_type")
-            return _json(sandbox.issuer.refresh(form.get("refresh_token", "")))
+            answer = sandbox.issuer.refresh(form.get("refresh_token", ""))
         except OAuthError as error:
             return _json({"error": error.error}, error.status)
+        if injected is not None:
+            return _json({"error": "server_error"}, injected[0])
+        return _json(answer)
 
     async def new_connection(request: Request) -> Response:
         realm_id = str((await request.json()).get("realm_id", ""))
@@ -144,6 +181,16 @@ def build_app(sandbox: Sandbox) -> Starlette:
         except QboFault as fault:
             return _fault(sandbox, fault)
         return _json({"realm_id": realm_id, "refresh_token": sandbox.issuer.new_refresh_token(realm_id)})
+
+    async def inject_fault(request: Request) -> Response:
+        spec = await request.json()
+        sandbox.inject(
+            str(spec["endpoint"]),
+            int(spec.get("status", 500)),
+            int(spec.get("count", 1)),
+            bool(spec.get("after_processing", False)),
+        )
+        return _json({"queued": {name: len(queue) for name, queue in sandbox.faults.items()}})
 
     async def discovery(request: Request) -> Response:
         base = str(request.base_url).rstrip("/")
@@ -168,6 +215,7 @@ def build_app(sandbox: Sandbox) -> Starlette:
             Route("/.well-known/openid_configuration", discovery),
             Route(TOKEN_PATH, token, methods=["POST"]),
             Route("/_sandbox/tokens", new_connection, methods=["POST"]),
+            Route("/_sandbox/faults", inject_fault, methods=["POST"]),
             Route(f"{company_path}/query", _api(sandbox, query), methods=["GET", "POST"]),
             Route(f"{company_path}/companyinfo/{{entity_id}}", _api(sandbox, company_info)),
             Route(f"{company_path}/{{entity}}/{{entity_id}}", _api(sandbox, read)),

@@ -27,6 +27,7 @@ import requests
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from filelock import FileLock
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +55,15 @@ class TokenStore:
         self.path = Path(path)
         self._fernet = Fernet(key)
         self._lock = threading.Lock()
+
+    def exclusive(self) -> FileLock:
+        """A lock across processes, held from reading a refresh token to saving its successor.
+
+        Without it a scheduled run and a manual ``qbcollect sync`` could both spend
+        the same token: the second would get ``invalid_grant``.
+        """
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        return FileLock(f"{self.path}.lock", timeout=300)
 
     def _read(self) -> dict[str, Any]:
         if not self.path.exists():
@@ -122,13 +132,15 @@ class QuickBooksAuth(requests.auth.AuthBase):
         realm_id: str,
         store: TokenStore,
         seed_token: str | None,
-        session: requests.Session,
+        token_session: requests.Session,
     ) -> None:
         self.app = app
         self.realm_id = realm_id
         self.store = store
         self.seed_token = seed_token
-        self.session = session
+        # Never a retrying session: a retry after Intuit rotated the token (answer lost,
+        # 5xx) would send the retired token and burn the connection (invalid_grant).
+        self.token_session = token_session
         self._access_token: str | None = None
         self._expires_at = 0.0
         self._lock = threading.Lock()
@@ -145,10 +157,14 @@ class QuickBooksAuth(requests.auth.AuthBase):
             return self._access_token
 
     def _refresh(self) -> None:
+        with self.store.exclusive():
+            self._refresh_locked()
+
+    def _refresh_locked(self) -> None:
         refresh_token = self.store.refresh_token(self.realm_id, self.seed_token)
         if not refresh_token:
             raise QuickBooksAuthError(f"no refresh token for realm {self.realm_id}: set QUICKBOOKS_REFRESH_TOKEN")
-        response = self.session.post(
+        response = self.token_session.post(
             self.app.token_url,
             data={"grant_type": "refresh_token", "refresh_token": refresh_token},
             auth=(self.app.client_id, self.app.client_secret),
@@ -157,12 +173,7 @@ class QuickBooksAuth(requests.auth.AuthBase):
         )
         body = _json_or_empty(response)
         if response.status_code != 200 or "access_token" not in body:
-            error = body.get("error", f"HTTP {response.status_code}")
-            raise QuickBooksAuthError(
-                f"QuickBooks refused to refresh the token for realm {self.realm_id} ({error}). "
-                "If it says invalid_grant, the refresh token was revoked, expired or already used: "
-                "reconnect the app and set a new QUICKBOOKS_REFRESH_TOKEN."
-            )
+            raise QuickBooksAuthError(_refresh_failure(self.realm_id, response.status_code, body.get("error")))
         self.store.save(self.realm_id, body["refresh_token"], self.seed_token)
         self._access_token = body["access_token"]
         self._expires_at = time.monotonic() + int(body.get("expires_in", 3600)) - _REFRESH_MARGIN_SECONDS
@@ -187,6 +198,21 @@ class QuickBooksAuth(requests.auth.AuthBase):
         new_response.history.append(response)
         new_response.request = retry
         return new_response
+
+
+def _refresh_failure(realm_id: str, status: int, error: str | None) -> str:
+    message = (
+        f"QuickBooks refused to refresh the token for realm {realm_id} (HTTP {status}, {error or 'no error code'})."
+    )
+    if status >= 500:
+        return message + (
+            " Not retried: Intuit may have rotated the token before failing. Run again; if that fails "
+            "with invalid_grant, reconnect the app and set a new QUICKBOOKS_REFRESH_TOKEN."
+        )
+    return message + (
+        " invalid_grant means the refresh token was revoked, expired or already used: "
+        "reconnect the app and set a new QUICKBOOKS_REFRESH_TOKEN."
+    )
 
 
 def _json_or_empty(response: requests.Response) -> dict[str, Any]:

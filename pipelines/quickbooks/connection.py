@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import requests
 from dlt.sources.helpers.requests import Client
 
 from pipelines.quickbooks.auth import AppCredentials, QuickBooksAuth, TokenStore, derive_key
@@ -29,15 +30,16 @@ class QuickBooksConfig:
     token_store_path: Path
     api_base_url: str = PRODUCTION_API_BASE_URL
     token_key: str | None = field(default=None, repr=False)
-    max_attempts: int = 6
+    max_attempts: int = 8
 
     def open_clients(self) -> list[QuickBooksClient]:
         """One API client per realm, sharing a retrying HTTP session and the token store."""
+        # Intuit asks clients to wait about a minute after a 429: back off 2, 4, 8 ... up to 60 s.
         session = Client(
             request_timeout=120,
             raise_for_status=False,
             request_max_attempts=self.max_attempts,
-            request_backoff_factor=1,
+            request_backoff_factor=2,
             request_max_retry_delay=60,
         ).session
         key = self.token_key.encode("ascii") if self.token_key else derive_key(self.app.client_secret)
@@ -46,7 +48,7 @@ class QuickBooksConfig:
             QuickBooksClient(
                 self.api_base_url,
                 realm.realm_id,
-                QuickBooksAuth(self.app, realm.realm_id, store, realm.refresh_token, session),
+                QuickBooksAuth(self.app, realm.realm_id, store, realm.refresh_token, requests.Session()),
                 session,
             )
             for realm in self.realms

@@ -249,3 +249,37 @@ def test_company_without_payments_still_gets_every_contract_table(
     assert warehouse_rows("select txn_id, txn_type from raw_quickbooks.payments__line__linked_txn") == [
         (invoice["Id"], "Invoice")
     ]
+
+
+def test_token_refresh_failing_after_rotation_is_not_retried(
+    qb_config: QuickBooksConfig, sandbox_server: SandboxServer
+) -> None:
+    sandbox_server.sandbox.inject("token", 500, after_processing=True)  # rotated, but the answer is lost
+    client = qb_config.open_clients()[0]
+    with pytest.raises(QuickBooksAuthError, match=r"HTTP 500.*Not retried"):
+        client.query("SELECT * FROM Term")
+    assert sandbox_server.sandbox.requests[("oauth", "token")] == 1
+
+
+def test_concurrent_connections_never_spend_the_same_refresh_token(
+    qb_config: QuickBooksConfig, sandbox_server: SandboxServer
+) -> None:
+    import threading
+
+    clients = [qb_config.open_clients()[0] for _ in range(4)]  # four runs sharing one token store
+    errors: list[BaseException] = []
+
+    def refresh_many(client: Any) -> None:
+        try:
+            for _ in range(5):
+                client.auth.access_token(force=True)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=refresh_many, args=(client,)) for client in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sandbox_server.sandbox.requests[("oauth", "token")] == 20
