@@ -107,19 +107,36 @@ class SmtpOutbox:
         return f"smtp://{self.host}:{self.port}"
 
     def deliver(self, message: EmailMessage, key: ReminderKey) -> str:
-        """Send ``message`` and return ``smtp://host:port``."""
+        """Send ``message`` and return ``smtp://host:port``.
+
+        Once the server has accepted the message it counts as delivered, even if
+        closing the session fails afterwards: reporting that as a failure would
+        make the next run send the reminder again.
+        """
+        smtp: smtplib.SMTP | None = None
         try:
-            with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
-                if self.starttls:
-                    smtp.starttls(context=ssl.create_default_context())
-                if self.username is not None:
-                    smtp.login(self.username, self._password or "")
-                refused = smtp.send_message(message)
+            smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+            if self.starttls:
+                smtp.starttls(context=ssl.create_default_context())
+            if self.username is not None:
+                smtp.login(self.username, self._password or "")
+            refused = smtp.send_message(message)
         except (OSError, smtplib.SMTPException) as exc:
             # str(exc) carries the server's reply, never what we sent to log in.
             raise DeliveryError(
                 f"{self.destination} did not accept {key.message_id}: {type(exc).__name__}: {exc}"
             ) from exc
+        finally:
+            if smtp is not None:
+                _close_quietly(smtp)
         if refused:
             raise DeliveryError(f"{self.destination} refused {sorted(refused)} for {key.message_id}")
         return self.destination
+
+
+def _close_quietly(smtp: smtplib.SMTP) -> None:
+    """QUIT, or just drop the connection: after the message was accepted, nothing here matters."""
+    try:
+        smtp.quit()
+    except (OSError, smtplib.SMTPException):
+        smtp.close()

@@ -38,6 +38,14 @@ class CollectingHandler:
 
 
 @dataclass
+class FailingQuitHandler(CollectingHandler):
+    """Accepts every message, then answers QUIT with an error."""
+
+    async def handle_QUIT(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        return "451 local error in processing"
+
+
+@dataclass
 class SmtpServer:
     """A running server: where it listens, what it received, the login it requires."""
 
@@ -75,9 +83,11 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def run_smtp_server(credentials: tuple[str, str] | None = None) -> Iterator[SmtpServer]:
+def run_smtp_server(
+    credentials: tuple[str, str] | None = None, handler: CollectingHandler | None = None
+) -> Iterator[SmtpServer]:
     """Run a server until the generator is closed; require AUTH if credentials are given."""
-    handler = CollectingHandler()
+    handler = handler or CollectingHandler()
     settings: dict[str, Any] = {}
     if credentials is not None:
         # Loopback test server: AUTH without TLS is deliberate.

@@ -140,3 +140,22 @@ def test_eml_directory_outbox_keeps_unsafe_ids_inside_directory(
 
     assert path.parent == tmp_path / "outbox"
     assert path.name == "9341-=2E=2E=2F=2E=2E=2Fetc=2Fpasswd-first_reminder.eml"
+
+
+def test_smtp_outbox_counts_an_accepted_message_as_delivered_when_quit_fails(
+    warehouse: duckdb.DuckDBPyConnection, make_reminder: Callable[..., ReminderCandidate], run_time: datetime
+) -> None:
+    from tests.actions.smtp_server import FailingQuitHandler, run_smtp_server
+
+    servers = run_smtp_server(handler=FailingQuitHandler())
+    server = next(servers)
+    try:
+        outbox = SmtpOutbox(server.host, server.port)
+        ledger = ReminderLedger(warehouse)
+        first = send_reminders([make_reminder()], outbox, ledger, SENDER, run_time)
+        second = send_reminders([make_reminder()], outbox, ledger, SENDER, run_time)
+    finally:
+        servers.close()
+    assert first.sent_count == 1 and first.failed_count == 0
+    assert second.sent_count == 0, "a reminder the server accepted is never sent again"
+    assert len(server.received) == 1
