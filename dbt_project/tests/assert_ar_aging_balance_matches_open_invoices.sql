@@ -1,4 +1,4 @@
-{{ config(meta={'dagster': {'asset_key': ['marts', 'ar_aging']}}) }}
+{{ config(meta={'dagster': {'ref': {'name': 'ar_aging'}}}) }}
 
 -- Per realm and currency, ar_aging owes exactly what the open invoices in staging owe: no open
 -- invoice is lost or counted twice on the way through the joins.

@@ -1,4 +1,4 @@
-{{ config(meta={'dagster': {'asset_key': ['marts', 'dunning_eligibility']}}) }}
+{{ config(meta={'dagster': {'ref': {'name': 'dunning_eligibility'}}}) }}
 
 -- Someone who has paid, but whose payment is not applied yet, must never get a reminder.
 -- Checked against the raw payments, not the intermediate model dunning_eligibility uses.

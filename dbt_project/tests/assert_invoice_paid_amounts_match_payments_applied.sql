@@ -1,4 +1,4 @@
-{{ config(severity='warn', meta={'dagster': {'asset_key': ['marts', 'payments_applied']}}) }}
+{{ config(severity='warn', meta={'dagster': {'ref': {'name': 'payments_applied'}}}) }}
 
 -- What has been paid off an invoice (total - open balance) is what payments_applied says was
 -- applied to it. A warning, not an error: real books can also reduce an invoice through a

@@ -1,4 +1,4 @@
-{{ config(meta={'dagster': {'asset_key': ['staging', 'stg_quickbooks__payment_lines']}}) }}
+{{ config(meta={'dagster': {'ref': {'name': 'stg_quickbooks__payment_lines'}}}) }}
 
 -- A payment line applies its amount to the one transaction it links. payments_applied relies on
 -- it: a line linking two invoices would be counted in full against each.

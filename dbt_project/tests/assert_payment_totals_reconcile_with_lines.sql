@@ -1,4 +1,4 @@
-{{ config(meta={'dagster': {'asset_key': ['staging', 'stg_quickbooks__payments']}}) }}
+{{ config(meta={'dagster': {'ref': {'name': 'stg_quickbooks__payments'}}}) }}
 
 -- QuickBooks' payment arithmetic: TotalAmt = what the lines apply to invoices - the credit memo
 -- credit the lines use up + UnappliedAmt. A difference means lines were lost between the

@@ -43,7 +43,8 @@ def test_actions_depend_on_their_marts() -> None:
         dg.AssetKey(["marts", "dunning_eligibility"])
     }
     assert {d.asset_key for d in specs[dg.AssetKey("collection_case_export")].deps} == {
-        dg.AssetKey(["marts", "collection_case_candidates"])
+        dg.AssetKey(["marts", "collection_case_candidates"]),
+        dg.AssetKey("dunning_reminders"),  # cases only after their final notice
     }
     for mart in ("ar_aging", "dunning_eligibility", "payments_applied", "collection_case_candidates"):
         assert specs[dg.AssetKey(["marts", mart])].group_name == "marts"
@@ -56,10 +57,19 @@ def test_every_warehouse_writer_shares_the_duckdb_pool() -> None:
             assert node == "duckdb", assets_def.node_def.name
 
 
-def test_dbt_tests_become_asset_checks() -> None:
-    checks = {key.name for key in defs.resolve_asset_graph().asset_check_keys}
-    assert any(name.startswith("unique") or name.startswith("not_null") for name in checks)
+def test_dbt_tests_become_asset_checks_on_the_model_they_guard() -> None:
+    checks = {(key.asset_key.to_user_string(), key.name) for key in defs.resolve_asset_graph().asset_check_keys}
     assert DBT_PROJECT.manifest_path.exists()
+    assert any(asset == "marts/ar_aging" and name.startswith("unique") for asset, name in checks)
+    singular = {
+        ("marts/ar_aging", "assert_ar_aging_balance_matches_open_invoices"),
+        ("marts/dunning_eligibility", "assert_customers_with_unapplied_payments_are_not_reminded"),
+        ("marts/payments_applied", "assert_invoice_paid_amounts_match_payments_applied"),
+        ("staging/stg_quickbooks__customers", "assert_customer_balance_matches_open_invoices"),
+        ("staging/stg_quickbooks__payments", "assert_payment_totals_reconcile_with_lines"),
+        ("staging/stg_quickbooks__payment_lines", "assert_payment_lines_link_one_transaction"),
+    }
+    assert singular <= checks
 
 
 def test_dagster_cli_validates_the_workspace() -> None:

@@ -116,3 +116,16 @@ def test_served_entities_match_real_quickbooks_shapes(served: Any, entity: str) 
             if best is None or len(problems) < len(best):
                 best = problems
         assert best == [], f"{entity} {real['Id']} differs from the real payload: {best}"
+
+
+@pytest.mark.parametrize("entity", sorted(STREAMS.values()))
+def test_every_served_row_types_its_fields_like_real_quickbooks(served: Any, entity: str) -> None:
+    """Not only the closest row: no served row may give a real field another JSON type."""
+    real_types: dict[str, str] = {}
+    for real in _real_records()[entity]:
+        for key, value in real.items():
+            real_types.setdefault(key, _json_type(value))
+    for ours in served(entity):
+        for key, value in ours.items():
+            if key in real_types:
+                assert _json_type(value) == real_types[key], f"{entity} {ours['Id']}.{key}: {value!r}"
