@@ -92,44 +92,71 @@ def sync() -> None:
 @main.command()
 @_sandbox_options
 def demo(seed: int, customers: int) -> None:
-    """Start the sandbox, materialize everything through Dagster, print the aging summary."""
+    """Start the sandbox, materialize everything through Dagster, print the aging summary.
+
+    The demo owns what it writes: the warehouse (only if it holds nothing but demo
+    companies), its own dlt state and token store under ``data/demo/``, and
+    reminders as .eml files (never a configured SMTP server).
+    """
     warehouse = settings.path("QBCOLLECT_WAREHOUSE")
+    demo_dir = warehouse.parent / "demo"
     sandbox_data = build_sandbox(seed, customers)
     realm_id = sandbox_data.store.realm_ids[0]
-    _reset_demo_state(warehouse, realm_id)
+    _reset_demo_state(warehouse, demo_dir)
     with SandboxServer(sandbox_data) as server:
         os.environ.update(client_settings(server.credentials()))
-        os.environ["QBCOLLECT_TOKEN_STORE"] = str(warehouse.parent / "sandbox_tokens.enc")
+        os.environ.update(
+            {
+                "QBCOLLECT_TOKEN_STORE": str(demo_dir / "sandbox_tokens.enc"),
+                "QBCOLLECT_DLT_DIR": str(demo_dir / "dlt"),
+                "QBCOLLECT_SMTP_HOST": "",
+            }
+        )
         click.echo(
             f"QuickBooks sandbox serving realm {realm_id} ({customers} customers, seed {seed}) at {server.base_url}"
         )
-        _materialize_everything()
-        company = sandbox_data.store.company(realm_id)
-        served = _served_open_balances(company.entities["Invoice"].values())
-    _print_summary(warehouse, served)
+        actions = _materialize_everything()
+        served = sandbox_data.store.company(realm_id).open_balances_by_currency()
+    _mark_demo_warehouse(warehouse)
+    _print_summary(warehouse, served, actions)
 
 
-def _reset_demo_state(warehouse: Path, realm_id: str) -> None:
-    """The demo starts from an empty warehouse, but never one holding a real company."""
+DEMO_REALMS_TABLE = "qbcollect_demo.sandbox_realms"
+
+
+def _reset_demo_state(warehouse: Path, demo_dir: Path) -> None:
+    """Start from an empty warehouse, but never delete one holding a real company."""
     if warehouse.exists():
         with duckdb.connect(str(warehouse), read_only=True) as con:
-            try:
-                realms = {
-                    row[0] for row in con.execute("select distinct realm_id from raw_quickbooks.customers").fetchall()
-                }
-            except duckdb.CatalogException:
-                realms = set()
-        if realms - {realm_id}:
+            loaded = _realms(con, "select distinct realm_id from raw_quickbooks.customers")
+            demo = _realms(con, f"select realm_id from {DEMO_REALMS_TABLE}")
+        if loaded - demo:
             raise click.ClickException(
-                f"{warehouse} holds other companies ({', '.join(sorted(realms - {realm_id}))}); "
-                "the demo will not overwrite it. Set QBCOLLECT_WAREHOUSE to another file."
+                f"{warehouse} holds companies the demo did not load ({', '.join(sorted(loaded - demo))}); "
+                "the demo will not overwrite it. Set QBCOLLECT_WAREHOUSE to another file for the demo."
             )
         warehouse.unlink()
-    shutil.rmtree(settings.path("QBCOLLECT_DLT_DIR"), ignore_errors=True)
-    (warehouse.parent / "sandbox_tokens.enc").unlink(missing_ok=True)
+    shutil.rmtree(demo_dir, ignore_errors=True)
 
 
-def _materialize_everything() -> None:
+def _realms(con: duckdb.DuckDBPyConnection, sql: str) -> set[str]:
+    try:
+        return {row[0] for row in con.execute(sql).fetchall()}
+    except duckdb.CatalogException:
+        return set()
+
+
+def _mark_demo_warehouse(warehouse: Path) -> None:
+    """Record which realms the demo loaded, so the next demo may replace the file."""
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("create schema if not exists qbcollect_demo")
+        con.execute(
+            f"create or replace table {DEMO_REALMS_TABLE} as select distinct realm_id from raw_quickbooks.customers"
+        )
+
+
+def _materialize_everything() -> dict[str, dict[str, Any]]:
+    """Run the main job in-process; returns each action's materialization metadata."""
     import dagster as dg
 
     from definitions import defs
@@ -143,18 +170,14 @@ def _materialize_everything() -> None:
         failed = [event.step_key for event in result.all_events if event.is_step_failure]
         raise click.ClickException(f"the Dagster run {result.run_id} failed in step(s): {', '.join(failed)}")
     click.echo(f"Dagster run {result.run_id} succeeded")
+    actions = {}
+    for node in ("dunning_reminders", "collection_case_export"):
+        (materialization,) = result.asset_materializations_for_node(node)
+        actions[node] = {name: entry.value for name, entry in materialization.metadata.items()}
+    return actions
 
 
-def _served_open_balances(invoices: Any) -> dict[str, Decimal]:
-    totals: dict[str, Decimal] = {}
-    for invoice in invoices:
-        if invoice["Balance"] > 0:
-            currency = invoice["CurrencyRef"]["value"]
-            totals[currency] = totals.get(currency, Decimal(0)) + invoice["Balance"]
-    return totals
-
-
-def _print_summary(warehouse: Path, served: dict[str, Decimal]) -> None:
+def _print_summary(warehouse: Path, served: dict[str, Decimal], actions: dict[str, dict[str, Any]]) -> None:
     with duckdb.connect(str(warehouse), read_only=True) as con:
         rows = con.execute(AGING_SUMMARY_SQL).fetchall()
     click.echo("\nAR aging (marts.ar_aging):")
@@ -166,19 +189,17 @@ def _print_summary(warehouse: Path, served: dict[str, Decimal]) -> None:
     for currency, total in sorted(totals.items()):
         check = "matches" if served.get(currency) == total else f"DIFFERS from {served.get(currency)}"
         click.echo(f"  {currency} total open {total:,.2f} {check} the sandbox's open invoice balances")
-    click.echo(f"\nwarehouse: {warehouse}")
-    click.echo(f"reminders: {_reminder_destination()}")
-    click.echo(f"case exports: {settings.path('QBCOLLECT_EXPORT_DIR')}")
+    reminders, cases = actions["dunning_reminders"], actions["collection_case_export"]
+    click.echo(f"\nwarehouse:    {warehouse}")
+    click.echo(f"reminders:    {reminders['sent']} sent, as .eml files in {settings.path('QBCOLLECT_OUTBOX_DIR')}")
+    click.echo(
+        f"case exports: {cases['exported']} exported to {settings.path('QBCOLLECT_EXPORT_DIR')}; "
+        f"{cases['waiting_for_final_notice']} candidates wait until their final notice is "
+        f"{settings.get('QBCOLLECT_CASE_NOTICE_DAYS')} days old"
+    )
     click.echo(
         'query it:  .venv/bin/python -c "import duckdb; '
         f"duckdb.connect('{warehouse}', read_only=True).sql('from marts.ar_aging limit 10').show()\""
-    )
-
-
-def _reminder_destination() -> str:
-    host = settings.get("QBCOLLECT_SMTP_HOST")
-    return (
-        f"smtp://{host}:{settings.get('QBCOLLECT_SMTP_PORT')}" if host else str(settings.path("QBCOLLECT_OUTBOX_DIR"))
     )
 
 

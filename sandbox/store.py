@@ -57,6 +57,14 @@ class Company:
     def add(self, entity: str, obj: dict[str, Any]) -> None:
         self.entities[entity][obj["Id"]] = obj
 
+    def open_balances_by_currency(self) -> dict[str, Decimal]:
+        """What customers owe on open invoices, per currency: what an aging report must total."""
+        totals: dict[str, Decimal] = defaultdict(lambda: ZERO)
+        for invoice in self.entities["Invoice"].values():
+            if invoice["Balance"] > 0:
+                totals[invoice["CurrencyRef"]["value"]] += invoice["Balance"]
+        return dict(totals)
+
     def touch(self, obj: dict[str, Any], now: datetime) -> None:
         """Record an update: SyncToken goes up, LastUpdatedTime becomes now."""
         obj["SyncToken"] = str(int(obj["SyncToken"]) + 1)

@@ -90,3 +90,17 @@ def test_demo_refuses_to_overwrite_a_warehouse_of_another_company(other_realm: s
     assert result.returncode != 0
     assert other_realm in result.stderr and "will not overwrite" in result.stderr
     assert warehouse.exists()
+
+
+def test_demo_replaces_a_warehouse_only_it_loaded(tmp_path: Path) -> None:
+    from cli import DEMO_REALMS_TABLE, _reset_demo_state
+
+    warehouse = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("create schema raw_quickbooks")
+        con.execute("create table raw_quickbooks.customers as select '42' as realm_id")
+        con.execute("create schema qbcollect_demo")
+        con.execute(f"create table {DEMO_REALMS_TABLE} as select '42' as realm_id")
+    (tmp_path / "demo" / "dlt").mkdir(parents=True)
+    _reset_demo_state(warehouse, tmp_path / "demo")
+    assert not warehouse.exists() and not (tmp_path / "demo").exists()
