@@ -6,6 +6,7 @@ import dagster as dg
 
 from actions import CaseExportLedger, export_cases
 from actions.case_notice import cases_past_final_notice
+from actions.freshness import assert_mart_is_current, company_today
 from assets import DUCKDB_POOL
 from resources import AgencyExportResource, WarehouseResource
 
@@ -29,6 +30,8 @@ def collection_case_export(
     """
     now = datetime.now(UTC)
     with warehouse.connect() as connection:
+        today = company_today(warehouse.company_timezone, now)
+        assert_mart_is_current(connection, "marts.collection_case_candidates", today)
         ready, waiting = cases_past_final_notice(connection, agency.notice_days, now)
         result = export_cases(ready, agency.export_dir, CaseExportLedger(connection), now)
     for rejection in result.rejections:

@@ -1,5 +1,6 @@
 """QuickBooks raw tables, loaded by the dlt source (one asset per dlt resource)."""
 
+import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,13 +35,11 @@ class QuickBooksDltTranslator(DagsterDltTranslator):
 
 TRANSLATOR = QuickBooksDltTranslator()
 
-# dagster-dlt builds asset specs from a Pipeline object, and dlt.pipeline() creates
-# its working folder. This definition-only pipeline lives in the temp dir and never
-# runs; each run builds the real one from the settings.
-_SPEC_PIPELINE = make_pipeline(
-    Path(tempfile.gettempdir()) / "qbcollect-definitions" / "warehouse.duckdb",
-    Path(tempfile.gettempdir()) / "qbcollect-definitions" / "dlt",
-)
+# dagster-dlt builds asset specs from a Pipeline object, and dlt.pipeline() creates its
+# working folder: the one file write at import, forced by that API. This definition-only
+# pipeline lives in the user's temp dir and never runs; each run builds the real one.
+_SPEC_DIR = Path(tempfile.gettempdir()) / f"qbcollect-definitions-{os.getuid()}"
+_SPEC_PIPELINE = make_pipeline(_SPEC_DIR / "warehouse.duckdb", _SPEC_DIR / "dlt")
 
 
 @dlt_assets(

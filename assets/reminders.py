@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 import dagster as dg
 
 from actions import ReminderLedger, send_reminders
+from actions.freshness import assert_mart_is_current, company_today
 from actions.rows import fetch_dicts
 from assets import DUCKDB_POOL
 from resources import MailerResource, WarehouseResource
@@ -30,9 +31,11 @@ def dunning_reminders(
     outbox folder when no SMTP host is set.
     """
     outbox = mailer.outbox()
+    now = datetime.now(UTC)
     with warehouse.connect() as connection:
+        assert_mart_is_current(connection, "marts.dunning_eligibility", company_today(warehouse.company_timezone, now))
         candidates = fetch_dicts(connection, ELIGIBLE_SQL)
-        result = send_reminders(candidates, outbox, ReminderLedger(connection), mailer.sender, datetime.now(UTC))
+        result = send_reminders(candidates, outbox, ReminderLedger(connection), mailer.sender, now)
     for failure in result.failures:
         context.log.warning(f"reminder not sent: {failure.reason}")
     context.log.info(

@@ -23,6 +23,11 @@ class WarehouseResource(dg.ConfigurableResource):
     def path(self) -> Path:
         return settings.path("QBCOLLECT_WAREHOUSE")
 
+    @property
+    def company_timezone(self) -> str:
+        """The time zone whose calendar decides "overdue" (dbt reads the same setting)."""
+        return settings.get("QBCOLLECT_COMPANY_TIMEZONE")
+
     @contextmanager
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
         """A short-lived connection; DuckDB allows one writing process per file."""

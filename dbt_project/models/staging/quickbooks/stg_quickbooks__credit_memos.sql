@@ -27,12 +27,7 @@ renamed as (
         cast(remaining_credit as decimal(18, 2)) as remaining_credit,
 
         -- Voided like an invoice: amounts drop to 0 and the note gains a "Voided" prefix.
-        coalesce(
-            private_note like 'Voided%'
-            and coalesce(total_amt, 0) = 0
-            and coalesce(balance, 0) = 0,
-            false
-        ) as is_voided,
+        {{ is_voided(['total_amt', 'balance']) }} as is_voided,
         private_note,
 
         -- metadata

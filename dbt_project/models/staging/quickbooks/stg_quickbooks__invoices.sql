@@ -35,12 +35,7 @@ renamed as (
         print_status,
 
         -- QuickBooks voids in place: amounts drop to 0 and the note gains a "Voided" prefix.
-        coalesce(
-            private_note like 'Voided%'
-            and coalesce(total_amt, 0) = 0
-            and coalesce(balance, 0) = 0,
-            false
-        ) as is_voided,
+        {{ is_voided(['total_amt', 'balance']) }} as is_voided,
         private_note,
 
         -- metadata

@@ -26,12 +26,7 @@ renamed as (
         cast(unapplied_amt as decimal(18, 2)) as unapplied_amount,
 
         -- A voided payment keeps its id with both amounts 0, no lines and the note "Voided".
-        coalesce(
-            private_note like 'Voided%'
-            and coalesce(total_amt, 0) = 0
-            and coalesce(unapplied_amt, 0) = 0,
-            false
-        ) as is_voided,
+        {{ is_voided(['total_amt', 'unapplied_amt']) }} as is_voided,
         private_note,
 
         -- metadata
