@@ -23,7 +23,7 @@ order by candidates.realm_id, candidates.customer_id
 """
 
 NOTICED_SQL = f"""
-select distinct open_invoices.realm_id, open_invoices.customer_id
+select distinct open_invoices.realm_id, open_invoices.bill_to_customer_id as customer_id
 from {LEDGER_TABLE} as ledger
 join marts.ar_aging as open_invoices
     on open_invoices.realm_id = ledger.realm_id and open_invoices.invoice_id = ledger.invoice_id

@@ -24,7 +24,7 @@ def marts(warehouse: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     )
     warehouse.execute(
         "create table marts.ar_aging as select * from (values ('r1', '100', '10'), ('r1', '200', '20')) "
-        "as t(realm_id, invoice_id, customer_id)"
+        "as t(realm_id, invoice_id, bill_to_customer_id)"
     )
     ReminderLedger(warehouse)
     return warehouse
@@ -71,5 +71,5 @@ def test_final_notice_for_a_paid_invoice_does_not_count(marts: duckdb.DuckDBPyCo
 def test_ledger_is_created_when_no_reminder_ran_yet(warehouse: duckdb.DuckDBPyConnection, run_time: datetime) -> None:
     warehouse.execute("create schema marts")
     warehouse.execute("create table marts.collection_case_candidates (realm_id varchar, customer_id varchar)")
-    warehouse.execute("create table marts.ar_aging (realm_id varchar, invoice_id varchar, customer_id varchar)")
+    warehouse.execute("create table marts.ar_aging (realm_id varchar, invoice_id varchar, bill_to_customer_id varchar)")
     assert cases_past_final_notice(warehouse, NOTICE_DAYS, run_time) == ([], [])

@@ -159,3 +159,16 @@ def test_dbt_builds_for_a_new_company_without_payments_or_credit_memos(tmp_path:
     assert built.rows("select count(*) from marts.payments_applied") == [(0,)]
     open_total = sum(i["Balance"] for i in company.entities["Invoice"].values())
     assert built.rows("select sum(open_balance) from marts.ar_aging")[0][0] == open_total
+
+
+def test_jobs_billed_with_their_parent_are_dunned_and_collected_through_the_parent(built: Built) -> None:
+    customers = built.company.entities["Customer"]
+    jobs = {c["Id"]: c for c in customers.values() if c.get("BillWithParent") and c.get("ParentRef")}
+    rows = built.rows("select customer_id, customer_name, bill_to_customer_id from marts.dunning_eligibility")
+    job_rows = [row for row in rows if row[0] in jobs]
+    assert job_rows, "the sample company has open invoices of jobs"
+    for customer_id, name, bill_to in job_rows:
+        assert bill_to == jobs[customer_id]["ParentRef"]["value"]
+        assert name == jobs[customer_id]["FullyQualifiedName"] and ":" in name
+    debtors = {row[0] for row in built.rows("select customer_id from marts.collection_case_candidates")}
+    assert not debtors & set(jobs), "a job billed with its parent is its parent's debt"

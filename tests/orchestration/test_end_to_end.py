@@ -67,7 +67,7 @@ def test_collections_job_end_to_end_on_postgres_backed_dagster(
     noticed = _warehouse(
         "select count(*) from marts.collection_case_candidates c where exists ("
         "select 1 from qbcollect_actions.reminder_ledger l join marts.ar_aging a using (realm_id, invoice_id) "
-        "where l.dunning_stage = 'final_notice' and a.realm_id = c.realm_id and a.customer_id = c.customer_id)"
+        "where l.dunning_stage = 'final_notice' and a.realm_id = c.realm_id and a.bill_to_customer_id = c.customer_id)"
     )[0][0]
     assert len(exported) + _metadata(second, "collection_case_export", "rejected") == noticed > 0
 

@@ -19,7 +19,9 @@ final as (
         open_invoices.invoice_id,
         open_invoices.doc_number,
         open_invoices.customer_id,
-        customers.display_name as customer_name,
+        -- "Parent:Job" for a sub-customer, so jobs with the same name stay apart.
+        coalesce(customers.fully_qualified_name, customers.display_name) as customer_name,
+        {{ bill_to_customer_id('customers') }} as bill_to_customer_id,
         open_invoices.txn_date,
         open_invoices.due_date,
         open_invoices.currency,

@@ -18,10 +18,19 @@ unapplied_credits as (
 
 ),
 
+-- The debtor is who pays: a job billed with its parent is its parent's debt.
 long_overdue_invoices_filtered as (
 
-    select * from open_invoices
-    where days_past_due >= {{ var('collection_case_min_days_past_due') }}
+    select
+        open_invoices.*,
+        coalesce({{ bill_to_customer_id('customers') }}, open_invoices.customer_id) as debtor_id
+
+    from open_invoices
+    left join customers
+        on
+            open_invoices.realm_id = customers.realm_id
+            and open_invoices.customer_id = customers.customer_id
+    where open_invoices.days_past_due >= {{ var('collection_case_min_days_past_due') }}
 
 ),
 
@@ -29,7 +38,7 @@ overdue_invoices_summed_to_customers as (
 
     select
         realm_id,
-        customer_id,
+        debtor_id as customer_id,
         currency,
         cast(count(*) as integer) as invoice_count,
         {{ dbt.listagg('doc_number', "', '", 'order by due_date, doc_number') }}
@@ -40,7 +49,7 @@ overdue_invoices_summed_to_customers as (
         as_of_date
 
     from long_overdue_invoices_filtered
-    group by realm_id, customer_id, currency, as_of_date
+    group by realm_id, debtor_id, currency, as_of_date
 
 ),
 

@@ -22,22 +22,46 @@ invoices_joined_to_customers as (
 
     select
         open_invoices.*,
-        customers.display_name as customer_name,
-        coalesce(open_invoices.bill_email, customers.email) as customer_email,
-        -- Unknown is treated as inactive: a reminder is only sent when we are sure.
-        coalesce(customers.is_active, false) as is_customer_active,
-        unapplied_credits.customer_id is not null as has_unapplied_credit
+        -- "Parent:Job" for a sub-customer, so jobs with the same name stay apart.
+        coalesce(customers.fully_qualified_name, customers.display_name) as customer_name,
+        customers.email as own_email,
+        customers.is_active as is_own_active,
+        {{ bill_to_customer_id('customers') }} as bill_to_customer_id
 
     from open_invoices
     left join customers
         on
             open_invoices.realm_id = customers.realm_id
             and open_invoices.customer_id = customers.customer_id
-    left join unapplied_credits
+
+),
+
+-- A job billed with its parent is dunned through the parent: its email, its standing, and
+-- any money either of them holds on account.
+invoices_joined_to_payers as (
+
+    select
+        invoices.*,
+        coalesce(invoices.bill_email, invoices.own_email, payers.email) as customer_email,
+        -- Unknown is treated as inactive: a reminder is only sent when we are sure.
+        coalesce(invoices.is_own_active and payers.is_active, false) as is_customer_active,
+        (own_credits.customer_id is not null or payer_credits.customer_id is not null) as has_unapplied_credit
+
+    from invoices_joined_to_customers as invoices
+    left join customers as payers
         on
-            open_invoices.realm_id = unapplied_credits.realm_id
-            and open_invoices.customer_id = unapplied_credits.customer_id
-            and open_invoices.currency is not distinct from unapplied_credits.currency
+            invoices.realm_id = payers.realm_id
+            and invoices.bill_to_customer_id = payers.customer_id
+    left join unapplied_credits as own_credits
+        on
+            invoices.realm_id = own_credits.realm_id
+            and invoices.customer_id = own_credits.customer_id
+            and invoices.currency is not distinct from own_credits.currency
+    left join unapplied_credits as payer_credits
+        on
+            invoices.realm_id = payer_credits.realm_id
+            and invoices.bill_to_customer_id = payer_credits.customer_id
+            and invoices.currency is not distinct from payer_credits.currency
 
 ),
 
@@ -61,7 +85,7 @@ eligibility_decided as (
             else 'final_notice'
         end as dunning_stage
 
-    from invoices_joined_to_customers
+    from invoices_joined_to_payers
 
 ),
 
@@ -73,6 +97,7 @@ final as (
         doc_number,
         customer_id,
         customer_name,
+        bill_to_customer_id,
         customer_email,
         currency,
         open_balance,
