@@ -96,3 +96,26 @@ def load_dotenv_file() -> None:
     from dotenv import load_dotenv
 
     load_dotenv(path("QBCOLLECT_ENV_FILE"), override=False)
+
+
+def markdown_table() -> str:
+    """The README's table of settings (a test keeps the README equal to it)."""
+    rows = ["| Setting | Default | What it is |", "|---|---|---|"]
+    for setting in SETTINGS:
+        default = f"`{setting.default}`" if setting.default else "—"
+        secret = " **Secret.**" if setting.secret else ""
+        rows.append(f"| `{setting.name}` | {default} | {setting.description}{secret} |")
+    return "\n".join(rows) + "\n"
+
+
+def env_example() -> str:
+    """The text of ``.env.example`` (a test keeps the file equal to it)."""
+    lines = [
+        "# Every setting qbcollect reads, with safe local values. Copy to .env (gitignored).",
+        "# `qbcollect sandbox serve` prints QUICKBOOKS_* values for the local sandbox.",
+        "",
+    ]
+    for setting in SETTINGS:
+        if setting.name != "QBCOLLECT_ENV_FILE":  # names this very file
+            lines += [f"# {setting.description}", f"{setting.name}={setting.default}"]
+    return "\n".join(lines) + "\n"
