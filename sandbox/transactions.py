@@ -15,9 +15,8 @@ from typing import Any
 
 from sandbox.catalog import EXCHANGE_RATES, ITEMS, TERMS
 from sandbox.clock import PACIFIC
-from sandbox.store import Company, meta_data, void_invoice
+from sandbox.store import CENT, Company, meta_data, void_invoice
 
-CENT = Decimal("0.01")
 TAX_RATE = Decimal("0.08")
 
 

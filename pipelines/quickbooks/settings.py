@@ -77,16 +77,19 @@ _COMMON = {
     "meta_data__create_time": _TIMESTAMP,
     "meta_data__last_updated_time": _TIMESTAMP,
 }
-_SALES_FORM = {
-    "doc_number": _TEXT,
+_TRANSACTION = {
     "txn_date": _TEXT,
     "customer_ref__value": _TEXT,
     "customer_ref__name": _TEXT,
     "currency_ref__value": _TEXT,
     "exchange_rate": _MONEY,
     "total_amt": _MONEY,
-    "balance": _MONEY,
     "private_note": _TEXT,
+}
+_SALES_FORM = {
+    **_TRANSACTION,
+    "doc_number": _TEXT,
+    "balance": _MONEY,
     "bill_email__address": _TEXT,
     "email_status": _TEXT,
     "print_status": _TEXT,
@@ -132,15 +135,9 @@ COLUMNS: dict[str, dict[str, str]] = {
     },
     "payments": {
         **_COMMON,
-        "txn_date": _TEXT,
-        "customer_ref__value": _TEXT,
-        "customer_ref__name": _TEXT,
-        "currency_ref__value": _TEXT,
-        "exchange_rate": _MONEY,
-        "total_amt": _MONEY,
+        **_TRANSACTION,
         "unapplied_amt": _MONEY,
         "payment_ref_num": _TEXT,
-        "private_note": _TEXT,
     },
     "credit_memos": {**_COMMON, **_SALES_FORM, "remaining_credit": _MONEY},
     "terms": {
