@@ -5,6 +5,8 @@ Routes follow the real hosts' paths, so a client only swaps base URLs:
 * ``POST /oauth2/v1/tokens/bearer`` and ``GET /.well-known/openid_configuration``
 * ``GET|POST /v3/company/{realm}/query``
 * ``GET /v3/company/{realm}/{entity}/{id}`` and ``.../companyinfo/{realm}``
+* ``GET /v3/company/{realm}/cdc`` (change data capture, deletes included)
+* ``POST /v3/company/{realm}/{entity}?operation=delete|void`` (see ``writes.py``)
 * ``POST /_sandbox/tokens``: a new connection (refresh token) for a realm
 * ``POST /_sandbox/faults``: make the next requests to an endpoint fail
 """
@@ -25,10 +27,12 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from sandbox.auth import OAuthError, TokenIssuer
+from sandbox.cdc import changes
 from sandbox.clock import Clock, qbo_envelope_time
 from sandbox.faults import GatewayAuthFault, QboFault, not_authorized_for_realm
 from sandbox.query import execute, parse
 from sandbox.store import ENTITIES, NAME_LISTS, Company, Store, render
+from sandbox.writes import write
 
 TOKEN_PATH = "/oauth2/v1/tokens/bearer"
 
@@ -114,7 +118,7 @@ def _api(sandbox: Sandbox, handler: Any) -> Any:
             return _fault(sandbox, fault)
         if injected is not None:
             return _system_fault(sandbox, injected[0])
-        body["time"] = qbo_envelope_time(sandbox.clock.now())
+        body.setdefault("time", qbo_envelope_time(sandbox.clock.now()))
         return _json(body)
 
     return endpoint
@@ -150,6 +154,14 @@ def build_app(sandbox: Sandbox) -> Starlette:
                 400, "500", "Unsupported Operation", f"Operation on {request.path_params['entity']} is not supported."
             )
         return {entity: render(company.get(entity, request.path_params["entity_id"]))}
+
+    async def cdc(request: Request, company: Company) -> dict[str, Any]:
+        params = request.query_params
+        return changes(company, params.get("entities", ""), params.get("changedSince", ""), sandbox.clock.now())
+
+    async def write_entity(request: Request, company: Company) -> dict[str, Any]:
+        params = dict(request.query_params)
+        return write(company, request.path_params["entity"], params, await request.body(), sandbox.clock.now())
 
     async def company_info(request: Request, company: Company) -> dict[str, Any]:
         if request.path_params["entity_id"] != company.realm_id:
@@ -217,8 +229,10 @@ def build_app(sandbox: Sandbox) -> Starlette:
             Route("/_sandbox/tokens", new_connection, methods=["POST"]),
             Route("/_sandbox/faults", inject_fault, methods=["POST"]),
             Route(f"{company_path}/query", _api(sandbox, query), methods=["GET", "POST"]),
+            Route(f"{company_path}/cdc", _api(sandbox, cdc)),
             Route(f"{company_path}/companyinfo/{{entity_id}}", _api(sandbox, company_info)),
             Route(f"{company_path}/{{entity}}/{{entity_id}}", _api(sandbox, read)),
+            Route(f"{company_path}/{{entity}}", _api(sandbox, write_entity), methods=["POST"]),
         ]
     )
 

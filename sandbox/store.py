@@ -45,6 +45,10 @@ class Company:
     entities: dict[str, dict[str, dict[str, Any]]] = field(
         default_factory=lambda: {name: {} for name in ENTITIES.values()}
     )
+    #: Deleted transactions: entity -> Id -> when. Queries and reads no longer see them; CDC does.
+    deleted: dict[str, dict[str, datetime]] = field(default_factory=lambda: defaultdict(dict))
+    #: First answer to each write ``requestid`` (idempotency): a repeat gets it again.
+    replies: dict[str, dict[str, Any]] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     def get(self, entity: str, entity_id: str) -> dict[str, Any]:
@@ -73,20 +77,58 @@ class Company:
     def void_invoice(self, invoice_id: str, now: datetime) -> dict[str, Any]:
         """Void an invoice as QuickBooks does; payments applied to it become unapplied."""
         invoice = self.get("Invoice", invoice_id)
+        self._unlink_from_payments("Invoice", invoice_id, now)
+        void_invoice(invoice)
+        self.touch(invoice, now)
+        self._settle(invoice, now)
+        return invoice
+
+    def delete(self, entity: str, entity_id: str, now: datetime) -> None:
+        """Delete a transaction; what it linked (payments, invoices, credit memos) is freed."""
+        obj = self.get(entity, entity_id)
+        if entity == "Payment":
+            self._unlink_payment_targets(entity_id, now)
+        else:
+            self._unlink_from_payments(entity, entity_id, now)
+        del self.entities[entity][entity_id]
+        self.deleted[entity][entity_id] = now
+        self._settle(obj, now)
+
+    def void_payment(self, payment_id: str, now: datetime) -> dict[str, Any]:
+        """Void a payment: amounts zeroed, lines dropped; what it paid is open again."""
+        payment = self.get("Payment", payment_id)
+        self._unlink_payment_targets(payment_id, now)
+        payment.update(Line=[], TotalAmt=ZERO, UnappliedAmt=ZERO)
+        note = payment.get("PrivateNote")
+        payment["PrivateNote"] = f"Voided - {note}" if note else "Voided"
+        self.touch(payment, now)
+        self._settle(payment, now)
+        return payment
+
+    def _unlink_payment_targets(self, payment_id: str, now: datetime) -> None:
+        """Drop a payment from the LinkedTxn of the invoices and credit memos it paid."""
+        for target in (*self.entities["Invoice"].values(), *self.entities["CreditMemo"].values()):
+            links = target.get("LinkedTxn", [])
+            kept = [link for link in links if link != {"TxnId": payment_id, "TxnType": "Payment"}]
+            if len(kept) != len(links):
+                target["LinkedTxn"] = kept
+                self.touch(target, now)
+
+    def _unlink_from_payments(self, txn_type: str, txn_id: str, now: datetime) -> None:
+        """Drop payment lines that apply to a transaction that is going away."""
+        target = {"TxnId": txn_id, "TxnType": txn_type}
         for payment in self.entities["Payment"].values():
-            kept = [
-                line
-                for line in payment.get("Line", [])
-                if not any(link == {"TxnId": invoice_id, "TxnType": "Invoice"} for link in line["LinkedTxn"])
-            ]
+            kept = [line for line in payment.get("Line", []) if target not in line["LinkedTxn"]]
             if len(kept) != len(payment.get("Line", [])):
                 payment["Line"] = kept
                 self.touch(payment, now)
-        void_invoice(invoice)
-        self.touch(invoice, now)
+
+    def _settle(self, changed: dict[str, Any], now: datetime) -> None:
+        """Recompute every balance; the customer's changes, so does its LastUpdatedTime."""
         self.recompute_balances()
-        self.entities["Customer"][invoice["CustomerRef"]["value"]]["MetaData"]["LastUpdatedTime"] = now
-        return invoice
+        customer = self.entities["Customer"].get(changed["CustomerRef"]["value"])
+        if customer is not None:
+            customer["MetaData"]["LastUpdatedTime"] = now
 
     def recompute_balances(self) -> None:
         """Derive every balance from the payments that link transactions."""

@@ -100,8 +100,17 @@ class ApiSession:
             timeout=10,
         )
 
-    def get(self, path: str) -> requests.Response:
-        return requests.get(f"{self.base}/{path}", headers=self.headers, timeout=10)
+    def get(self, path: str, **params: str) -> requests.Response:
+        return requests.get(f"{self.base}/{path}", params=params, headers=self.headers, timeout=10)
+
+    def post(self, path: str, body: Any, **params: str) -> requests.Response:
+        return requests.post(
+            f"{self.base}/{path}",
+            params=params,
+            json=body,
+            headers={**self.headers, "Content-Type": "application/json"},
+            timeout=10,
+        )
 
 
 @pytest.fixture
