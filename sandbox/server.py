@@ -15,8 +15,10 @@ from typing import Any
 
 import uvicorn
 
-from sandbox.app import TOKEN_PATH, Sandbox, build_app
+from sandbox.app import build_app
 from sandbox.generator import generate_company, realm_id_for
+from sandbox.oauth import TOKEN_PATH
+from sandbox.service import Sandbox
 
 DEFAULT_SEED = 42
 DEFAULT_CUSTOMERS = 40

@@ -283,3 +283,11 @@ def test_concurrent_connections_never_spend_the_same_refresh_token(
         thread.join()
     assert errors == []
     assert sandbox_server.sandbox.requests[("oauth", "token")] == 20
+
+
+def test_throttled_queries_are_retried_with_backoff(qb_config: QuickBooksConfig, sandbox_server: SandboxServer) -> None:
+    sandbox_server.sandbox.inject("query", 429, count=2)
+    qb_config.max_attempts = 4
+    client = qb_config.open_clients()[0]
+    assert "Term" in client.query("SELECT * FROM Term")
+    assert sum(n for (realm, name), n in sandbox_server.sandbox.requests.items() if name == "query") == 3
