@@ -1,13 +1,18 @@
-"""Intuit's OAuth 2.0 endpoints: the token endpoint and the discovery document."""
+"""Intuit's OAuth 2.0 endpoints: authorize, token, revoke and the discovery document.
+
+The authorization endpoint consents at once (there is no user to ask) and
+redirects with ``code``, ``state`` and ``realmId``: the first company, or the one
+named by the sandbox-only ``realmId`` parameter.
+"""
 
 from __future__ import annotations
 
 import base64
 import binascii
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlencode
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from sandbox.auth import OAuthError
@@ -15,6 +20,8 @@ from sandbox.responses import json_response
 from sandbox.service import Sandbox
 
 TOKEN_PATH = "/oauth2/v1/tokens/bearer"
+REVOKE_PATH = "/oauth2/v1/tokens/revoke"
+AUTHORIZE_PATH = "/connect/oauth2"
 
 
 def oauth_routes(sandbox: Sandbox) -> list[Route]:
@@ -29,23 +36,55 @@ def oauth_routes(sandbox: Sandbox) -> list[Route]:
             form = {k: v[0] for k, v in parse_qs((await request.body()).decode("utf-8")).items()}
             client_id, client_secret = _client_credentials(request, form)
             sandbox.issuer.check_client(client_id, client_secret)
-            if form.get("grant_type") != "refresh_token":
+            grant_type = form.get("grant_type")
+            if grant_type == "refresh_token":
+                answer = sandbox.issuer.refresh(form.get("refresh_token", ""))
+            elif grant_type == "authorization_code":
+                answer = sandbox.issuer.exchange_code(form.get("code", ""), form.get("redirect_uri", ""))
+            else:
                 raise OAuthError(400, "unsupported_grant_type")
-            answer = sandbox.issuer.refresh(form.get("refresh_token", ""))
         except OAuthError as error:
             return json_response({"error": error.error}, error.status)
         if injected is not None:
             return json_response({"error": "server_error"}, injected[0])
         return json_response(answer)
 
+    async def authorize(request: Request) -> Response:
+        params = request.query_params
+        if params.get("client_id") != sandbox.client_id:
+            return json_response({"error": "invalid_client"}, 400)
+        redirect_uri = params.get("redirect_uri", "")
+        if not redirect_uri:
+            return json_response({"error": "invalid_request", "error_description": "redirect_uri is required"}, 400)
+        realm_id = params.get("realmId") or sandbox.store.realm_ids[0]
+        if realm_id not in sandbox.store.realm_ids or params.get("response_type") != "code":
+            error = "unsupported_response_type" if realm_id in sandbox.store.realm_ids else "access_denied"
+            return RedirectResponse(_with_query(redirect_uri, error=error, state=params.get("state", "")), 302)
+        code = sandbox.issuer.authorization_code(realm_id, redirect_uri)
+        return RedirectResponse(
+            _with_query(redirect_uri, code=code, state=params.get("state", ""), realmId=realm_id), 302
+        )
+
+    async def revoke(request: Request) -> Response:
+        try:
+            client_id, client_secret = _client_credentials(request, {})
+            sandbox.issuer.check_client(client_id, client_secret)
+            token = str((await request.json()).get("token", ""))
+        except OAuthError as error:
+            return json_response({"error": error.error}, error.status)
+        except ValueError:
+            return json_response({"error": "invalid_request"}, 400)
+        sandbox.issuer.revoke(token)
+        return Response(status_code=200)
+
     async def discovery(request: Request) -> Response:
         base = str(request.base_url).rstrip("/")
         return json_response(
             {
                 "issuer": base,
-                "authorization_endpoint": f"{base}/connect/oauth2",
+                "authorization_endpoint": f"{base}{AUTHORIZE_PATH}",
                 "token_endpoint": f"{base}{TOKEN_PATH}",
-                "revocation_endpoint": f"{base}/oauth2/v1/tokens/revoke",
+                "revocation_endpoint": f"{base}{REVOKE_PATH}",
                 "userinfo_endpoint": f"{base}/v1/openid_connect/userinfo",
                 "jwks_uri": f"{base}/oauth2/v1/keys",
                 "response_types_supported": ["code"],
@@ -58,7 +97,14 @@ def oauth_routes(sandbox: Sandbox) -> list[Route]:
     return [
         Route("/.well-known/openid_configuration", discovery),
         Route(TOKEN_PATH, token, methods=["POST"]),
+        Route(AUTHORIZE_PATH, authorize),
+        Route(REVOKE_PATH, revoke, methods=["POST"]),
     ]
+
+
+def _with_query(url: str, **params: str) -> str:
+    separator = "&" if "?" in url else "?"
+    return f"{url}{separator}{urlencode(params)}"
 
 
 def _client_credentials(request: Request, form: dict[str, str]) -> tuple[str | None, str | None]:

@@ -108,3 +108,87 @@ def test_token_of_one_realm_is_refused_for_another(api: Any, credentials: dict[s
     answer = requests.get(other, params={"query": "SELECT * FROM Term"}, headers=api.headers, timeout=10)
     assert answer.status_code == 403
     assert answer.json()["Fault"]["Error"][0]["code"] == "3100"
+
+
+def _consent(server: SandboxServer, credentials: dict[str, Any], **extra: str) -> dict[str, str]:
+    from urllib.parse import parse_qs, urlsplit
+
+    params = {
+        "client_id": credentials["client_id"],
+        "response_type": "code",
+        "state": "xyz-123",
+        "scope": "com.intuit.quickbooks.accounting",
+        "redirect_uri": "http://localhost:9999/callback",
+        **extra,
+    }
+    answer = requests.get(f"{server.base_url}/connect/oauth2", params=params, allow_redirects=False, timeout=10)
+    assert answer.status_code == 302
+    location = urlsplit(answer.headers["location"])
+    assert f"{location.scheme}://{location.netloc}{location.path}" == "http://localhost:9999/callback"
+    return {key: values[0] for key, values in parse_qs(location.query).items()}
+
+
+def _exchange(credentials: dict[str, Any], code: str, redirect_uri: str) -> requests.Response:
+    return requests.post(
+        credentials["token_url"],
+        auth=(credentials["client_id"], credentials["client_secret"]),
+        data={"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri},
+        timeout=10,
+    )
+
+
+def test_authorization_code_flow_connects_a_realm(sandbox_server: SandboxServer, credentials: dict[str, Any]) -> None:
+    redirect = _consent(sandbox_server, credentials)
+    assert redirect["state"] == "xyz-123"
+    assert redirect["realmId"] == credentials["realms"][0]["realm_id"]
+    tokens = _exchange(credentials, redirect["code"], "http://localhost:9999/callback")
+    assert tokens.status_code == 200
+    body = tokens.json()
+    assert body["expires_in"] == 3600 and body["x_refresh_token_expires_in"] == 8_726_400
+    answer = requests.get(
+        f"{credentials['api_base_url']}/v3/company/{redirect['realmId']}/query",
+        params={"query": "SELECT * FROM Term"},
+        headers={"Authorization": f"Bearer {body['access_token']}", "Accept": "application/json"},
+        timeout=10,
+    )
+    assert answer.status_code == 200
+    assert _refresh(credentials, body["refresh_token"]).status_code == 200
+
+
+def test_authorization_code_is_single_use_and_bound_to_its_redirect(
+    sandbox_server: SandboxServer, credentials: dict[str, Any]
+) -> None:
+    code = _consent(sandbox_server, credentials)["code"]
+    assert _exchange(credentials, code, "http://elsewhere.example/cb").json() == {"error": "invalid_grant"}
+    other = _consent(sandbox_server, credentials)["code"]
+    assert _exchange(credentials, other, "http://localhost:9999/callback").status_code == 200
+    assert _exchange(credentials, other, "http://localhost:9999/callback").json() == {"error": "invalid_grant"}
+
+
+def test_consent_for_an_unknown_realm_is_denied(sandbox_server: SandboxServer, credentials: dict[str, Any]) -> None:
+    redirect = _consent(sandbox_server, credentials, realmId="123")
+    assert redirect == {"error": "access_denied", "state": "xyz-123"}
+
+
+def test_revoking_a_refresh_token_ends_the_connection(
+    sandbox_server: SandboxServer, credentials: dict[str, Any], realm_id: str
+) -> None:
+    tokens = _refresh(credentials, sandbox_server.sandbox.issuer.new_refresh_token(realm_id)).json()
+    query = f"{credentials['api_base_url']}/v3/company/{realm_id}/query"
+    headers = {"Authorization": f"Bearer {tokens['access_token']}", "Accept": "application/json"}
+    assert requests.get(query, params={"query": "SELECT * FROM Term"}, headers=headers, timeout=10).status_code == 200
+    revoked = requests.post(
+        f"{sandbox_server.base_url}/oauth2/v1/tokens/revoke",
+        auth=(credentials["client_id"], credentials["client_secret"]),
+        json={"token": tokens["refresh_token"]},
+        timeout=10,
+    )
+    assert revoked.status_code == 200
+    assert _refresh(credentials, tokens["refresh_token"]).json() == {"error": "invalid_grant"}
+    after = requests.get(query, params={"query": "SELECT * FROM Term"}, headers=headers, timeout=10)
+    assert after.status_code == 401, "access tokens of the connection die with it"
+
+
+def test_refresh_token_expires_after_its_lifetime(sandbox_server: SandboxServer, credentials: dict[str, Any]) -> None:
+    sandbox_server.sandbox.clock.advance(8_726_400 + 1)
+    assert _refresh(credentials, credentials["realms"][0]["refresh_token"]).json() == {"error": "invalid_grant"}
