@@ -48,14 +48,23 @@ def _sandbox_options(func: Any) -> Any:
 @click.option("--port", default=8765, show_default=True)
 @_sandbox_options
 @click.option("--realms", default=1, show_default=True, help="Number of companies to serve.")
+@click.option("--requests-per-minute", default=500, show_default=True, help="Per-realm limit before 429.")
+@click.option("--max-concurrent", default=10, show_default=True, help="Concurrent requests per realm before 429.")
+@click.option("--latency-ms", default=0.0, show_default=True, help="Fixed latency of every API answer.")
+@click.option("--latency-per-row-ms", default=0.0, show_default=True, help="Extra latency per row returned.")
 @click.option(
     "--credentials-file",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also write the credentials (JSON) to this file.",
 )
-def sandbox_serve(host: str, port: int, seed: int, customers: int, realms: int, credentials_file: Path | None) -> None:
+def sandbox_serve(
+    host: str, port: int, seed: int, customers: int, realms: int, credentials_file: Path | None, **limits: Any
+) -> None:
     """Serve seeded sample companies until interrupted; prints what a client needs."""
-    server = SandboxServer(build_sandbox(seed, customers, realms), host=host, port=port).start()
+    sandbox_data = build_sandbox(seed, customers, realms)
+    for name, value in limits.items():
+        setattr(sandbox_data.limits, name, value)
+    server = SandboxServer(sandbox_data, host=host, port=port).start()
     credentials = server.credentials()
     text = json.dumps(credentials, indent=2)
     click.echo(text)

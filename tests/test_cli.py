@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.request import urlopen
 
 import duckdb
 import pytest
@@ -34,6 +35,8 @@ def test_sandbox_serve_then_sync_loads_the_warehouse(tmp_path: Path) -> None:
             *CLI,
             "sandbox",
             "serve",
+            "--requests-per-minute",
+            "400",
             "--port",
             str(port),
             "--seed",
@@ -52,6 +55,8 @@ def test_sandbox_serve_then_sync_loads_the_warehouse(tmp_path: Path) -> None:
         creds = json.loads(credentials_file.read_text())
         assert creds["api_base_url"] == f"http://127.0.0.1:{port}"
         assert oct(credentials_file.stat().st_mode & 0o777) == "0o600"
+        limits = json.loads(urlopen(f"{creds['api_base_url']}/_sandbox/limits").read())
+        assert limits["requests_per_minute"] == 400
         env = {**os.environ, **client_settings(creds)}
         sync = subprocess.run([*CLI, "sync"], env=env, capture_output=True, text=True, timeout=300)
     finally:
