@@ -87,7 +87,7 @@ class Company:
         """Delete a transaction; what it linked (payments, invoices, credit memos) is freed."""
         obj = self.get(entity, entity_id)
         if entity == "Payment":
-            self._unlink_payment_targets(entity_id, now)
+            self.unlink_payment_targets(entity_id, now)
         else:
             self._unlink_from_payments(entity, entity_id, now)
         del self.entities[entity][entity_id]
@@ -97,7 +97,7 @@ class Company:
     def void_payment(self, payment_id: str, now: datetime) -> dict[str, Any]:
         """Void a payment: amounts zeroed, lines dropped; what it paid is open again."""
         payment = self.get("Payment", payment_id)
-        self._unlink_payment_targets(payment_id, now)
+        self.unlink_payment_targets(payment_id, now)
         payment.update(Line=[], TotalAmt=ZERO, UnappliedAmt=ZERO)
         note = payment.get("PrivateNote")
         payment["PrivateNote"] = f"Voided - {note}" if note else "Voided"
@@ -105,7 +105,7 @@ class Company:
         self._settle(payment, now)
         return payment
 
-    def _unlink_payment_targets(self, payment_id: str, now: datetime) -> None:
+    def unlink_payment_targets(self, payment_id: str, now: datetime) -> None:
         """Drop a payment from the LinkedTxn of the invoices and credit memos it paid."""
         for target in (*self.entities["Invoice"].values(), *self.entities["CreditMemo"].values()):
             links = target.get("LinkedTxn", [])

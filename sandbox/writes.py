@@ -1,10 +1,12 @@
-"""Writes over HTTP: ``POST /v3/company/{realm}/{entity}?operation=...``.
+"""Writes over HTTP: ``POST /v3/company/{realm}/{entity}[?operation=...]``.
 
-Implemented so far: delete of transactions (``operation=delete``, answering the
-deleted stub), void of invoices (``operation=void``) and of payments
-(``operation=update&include=void``). Each checks the ``SyncToken`` (stale: fault
-5010) and honours ``requestid``: a repeated id gets the first answer back and
-changes nothing. Name lists cannot be deleted, as in QuickBooks.
+A body without ``Id`` creates; with ``Id`` and ``SyncToken`` it updates (fully,
+or only the given fields when ``"sparse": true``). ``operation=delete`` deletes a
+transaction (answering the deleted stub), ``operation=void`` voids an invoice and
+``operation=update&include=void`` a payment. Every change to an existing object
+checks its ``SyncToken`` (stale: fault 5010); ``requestid`` makes a repeated
+write return the first answer and change nothing. Name lists cannot be deleted,
+as in QuickBooks: they are made inactive.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import json
 from datetime import datetime
 from typing import Any
 
+from sandbox import builders
 from sandbox.faults import QboFault
 from sandbox.store import ENTITIES, Company, render
 
@@ -96,4 +99,74 @@ def _apply(company: Company, entity: str, operation: str, include: str, body: An
         return {entity: render(company.void_invoice(_target(company, entity, body)["Id"], now))}
     if operation == "update" and include == "void" and entity == "Payment":
         return {entity: render(company.void_payment(_target(company, entity, body)["Id"], now))}
-    raise _unsupported(f"Operation {operation or 'create/update'} on {entity} is not supported by the sandbox yet.")
+    if operation not in ("", "create", "update") or include:
+        raise _unsupported(f"Operation {operation} on {entity} is not supported by the sandbox.")
+    if not isinstance(body, dict):
+        raise QboFault(
+            400,
+            "2010",
+            "Request has invalid or unsupported property",
+            "The request body must be a JSON object",
+            element="",
+        )
+    existing = _target(company, entity, body) if "Id" in body else None
+    if existing is not None and body.get("sparse") is True:
+        body = {**{k: v for k, v in existing.items() if k not in builders.COMPUTED}, **body}
+    return {entity: render(_save(company, entity, body, existing, now))}
+
+
+def _save(
+    company: Company, entity: str, body: dict[str, Any], existing: dict[str, Any] | None, now: datetime
+) -> dict[str, Any]:
+    """Build, check and store a created or updated object; balances follow."""
+    new_id = builders.next_txn_id(company) if entity in TRANSACTIONS else builders.next_name_id(company, entity)
+    obj = {**_fields(company, entity, body, existing, now), **builders.identity(existing, new_id, now)}
+    if entity == "Payment":
+        _relink(company, obj, now)
+    company.add(entity, obj)
+    company.recompute_balances()
+    customer = company.entities["Customer"].get(obj.get("CustomerRef", {}).get("value", ""))
+    if customer is not None and customer is not obj:
+        customer["MetaData"]["LastUpdatedTime"] = now
+    return obj
+
+
+def _fields(
+    company: Company, entity: str, body: dict[str, Any], existing: dict[str, Any] | None, now: datetime
+) -> dict[str, Any]:
+    if entity == "Customer":
+        if existing is not None and body.get("Active") is False and existing["Balance"] != 0:
+            raise builders.invalid(
+                "Active",
+                f"Customer {existing['Id']} has an open balance of {existing['Balance']} and cannot be made inactive",
+                "6000",
+            )
+        return builders.customer_fields(company, body, existing)
+    if entity == "Term":
+        return builders.term_fields(company, body, existing)
+    if entity == "Payment":
+        return builders.payment_fields(company, body, existing, now)
+    fields = builders.sales_form(company, body, now)
+    paid = existing["TotalAmt"] - existing["Balance"] if existing else 0
+    if fields["TotalAmt"] < paid:
+        raise builders.invalid(
+            "Line", f"The new total {fields['TotalAmt']} is less than the {paid} already applied to it", "6000"
+        )
+    fields["LinkedTxn"] = list(existing.get("LinkedTxn", [])) if existing else []
+    if entity == "Invoice":
+        customer = company.entities["Customer"][fields["CustomerRef"]["value"]]
+        term, due = builders.due_date(company, body, customer, fields["TxnDate"])
+        if term is not None:
+            fields["SalesTermRef"] = {"value": term["Id"], "name": term["Name"]}
+        fields["DueDate"] = due
+    return fields
+
+
+def _relink(company: Company, payment: dict[str, Any], now: datetime) -> None:
+    """Point the invoices and credit memos a payment applies to at it (and away, if no longer)."""
+    company.unlink_payment_targets(payment["Id"], now)
+    for line in payment["Line"]:
+        link = line["LinkedTxn"][0]
+        target = company.entities[link["TxnType"]][link["TxnId"]]
+        target.setdefault("LinkedTxn", []).append({"TxnId": payment["Id"], "TxnType": "Payment"})
+        company.touch(target, now)

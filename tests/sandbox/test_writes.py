@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
+
+import pytest
 
 from sandbox import SandboxServer
 
@@ -112,3 +115,153 @@ def test_repeated_requestid_returns_the_first_answer_and_changes_nothing(
     assert (
         api.post("invoice", body, operation="void", requestid="req-0002").json()["Fault"]["Error"][0]["code"] == "5010"
     )
+
+
+def _fault(answer: Any) -> tuple[int, str, str]:
+    error = answer.json()["Fault"]["Error"][0]
+    return answer.status_code, error["code"], error["element"]
+
+
+def _customer_with_email(company: Any) -> dict[str, Any]:
+    return next(
+        c for c in company.entities["Customer"].values() if c["Active"] and "PrimaryEmailAddr" in c and not c.get("Job")
+    )
+
+
+def _new_invoice(api: Any, customer_id: str, amount: str = "150.00") -> dict[str, Any]:
+    body = {
+        "CustomerRef": {"value": customer_id},
+        "TxnDate": "2026-11-01",
+        "Line": [
+            {
+                "Amount": amount,
+                "DetailType": "SalesItemLineDetail",
+                "Description": "Design",
+                "SalesItemLineDetail": {"ItemRef": {"value": "4", "name": "Design"}, "Qty": 2, "UnitPrice": 75},
+            }
+        ],
+    }
+    answer = api.post("invoice", body)
+    assert answer.status_code == 200, answer.text
+    return dict(answer.json()["Invoice"])
+
+
+def test_create_invoice_completes_it_like_quickbooks(api: Any, sandbox_server: SandboxServer, realm_id: str) -> None:
+    company = _company(sandbox_server, realm_id)
+    customer = _customer_with_email(company)
+    balance_before = customer["Balance"]
+    invoice = _new_invoice(api, customer["Id"])
+    term = company.entities["Term"][customer["SalesTermRef"]["value"]]
+    assert invoice["SyncToken"] == "0" and invoice["Id"].isdigit()
+    assert invoice["TotalAmt"] == invoice["Balance"] == 150.0
+    assert invoice["Line"][-1] == {"Amount": 150.0, "DetailType": "SubTotalLineDetail", "SubTotalLineDetail": {}}
+    assert invoice["DueDate"] == (date(2026, 11, 1) + timedelta(days=term["DueDays"])).isoformat()
+    assert invoice["CustomerRef"] == {"value": customer["Id"], "name": customer["FullyQualifiedName"]}
+    assert invoice["BillEmail"] == customer["PrimaryEmailAddr"] and invoice["DocNumber"].isdigit()
+    assert customer["Balance"] == balance_before + Decimal("150.00")
+    assert api.query(f"SELECT * FROM Invoice WHERE Id = '{invoice['Id']}'").json()["QueryResponse"]["Invoice"]
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ({"Line": [{"Amount": 1, "DetailType": "SalesItemLineDetail"}]}, (400, "2020", "CustomerRef")),
+        (
+            {"CustomerRef": {"value": "99999"}, "Line": [{"Amount": 1, "DetailType": "SalesItemLineDetail"}]},
+            (400, "2500", "CustomerRef"),
+        ),
+        (
+            {"CustomerRef": {"value": "1"}, "Line": [{"Amount": "ten", "DetailType": "SalesItemLineDetail"}]},
+            (400, "2010", "Line[0].Amount"),
+        ),
+        ({"CustomerRef": {"value": "1"}}, (400, "2020", "Line")),
+        (
+            {
+                "CustomerRef": {"value": "1"},
+                "TxnDate": "23/11/2026",
+                "Line": [{"Amount": 1, "DetailType": "SalesItemLineDetail"}],
+            },
+            (400, "2010", "TxnDate"),
+        ),
+    ],
+)
+def test_bad_invoice_bodies_name_the_element(api: Any, body: dict[str, Any], expected: tuple[int, str, str]) -> None:
+    assert _fault(api.post("invoice", body)) == expected
+
+
+def test_sparse_update_changes_only_what_is_sent(api: Any, sandbox_server: SandboxServer, realm_id: str) -> None:
+    invoice = _new_invoice(api, _customer_with_email(_company(sandbox_server, realm_id))["Id"])
+    sandbox_server.sandbox.clock.advance(5)
+    answer = api.post(
+        "invoice",
+        {
+            "Id": invoice["Id"],
+            "SyncToken": "0",
+            "sparse": True,
+            "DueDate": "2026-12-31",
+            "PrivateNote": "promised by phone",
+        },
+    )
+    updated = answer.json()["Invoice"]
+    assert (updated["SyncToken"], updated["DueDate"], updated["PrivateNote"]) == (
+        "1",
+        "2026-12-31",
+        "promised by phone",
+    )
+    assert updated["TotalAmt"] == invoice["TotalAmt"] and updated["DocNumber"] == invoice["DocNumber"]
+    assert updated["MetaData"]["LastUpdatedTime"] > invoice["MetaData"]["LastUpdatedTime"]
+    assert updated["MetaData"]["CreateTime"] == invoice["MetaData"]["CreateTime"]
+    full = api.post(
+        "invoice",
+        {"Id": invoice["Id"], "SyncToken": "1", "CustomerRef": invoice["CustomerRef"], "Line": invoice["Line"]},
+    ).json()["Invoice"]
+    assert "PrivateNote" not in full, "a full update clears writable fields it does not send"
+
+
+def test_payment_create_applies_to_the_invoice(api: Any, sandbox_server: SandboxServer, realm_id: str) -> None:
+    company = _company(sandbox_server, realm_id)
+    customer = _customer_with_email(company)
+    invoice = _new_invoice(api, customer["Id"])
+    body = {
+        "CustomerRef": {"value": customer["Id"]},
+        "TotalAmt": 200,
+        "Line": [{"Amount": 150, "LinkedTxn": [{"TxnId": invoice["Id"], "TxnType": "Invoice"}]}],
+    }
+    payment = api.post("payment", body).json()["Payment"]
+    assert (payment["TotalAmt"], payment["UnappliedAmt"]) == (200.0, 50.0)
+    paid = api.get(f"invoice/{invoice['Id']}").json()["Invoice"]
+    assert paid["Balance"] == 0 and {"TxnId": payment["Id"], "TxnType": "Payment"} in paid["LinkedTxn"]
+    assert paid["SyncToken"] == "1"
+
+
+def test_payment_cannot_apply_more_than_is_open_or_to_another_customer(
+    api: Any, sandbox_server: SandboxServer, realm_id: str
+) -> None:
+    company = _company(sandbox_server, realm_id)
+    customer = _customer_with_email(company)
+    invoice = _new_invoice(api, customer["Id"])
+    line = {"Amount": 151, "LinkedTxn": [{"TxnId": invoice["Id"], "TxnType": "Invoice"}]}
+    too_much = api.post("payment", {"CustomerRef": {"value": customer["Id"]}, "TotalAmt": 151, "Line": [line]})
+    assert _fault(too_much) == (400, "6000", "Line[0].Amount")
+    other = next(c for c in company.entities["Customer"].values() if c["Id"] != customer["Id"])
+    wrong = api.post("payment", {"CustomerRef": {"value": other["Id"]}, "TotalAmt": 1, "Line": [{**line, "Amount": 1}]})
+    assert _fault(wrong) == (400, "6000", "Line[0].LinkedTxn.TxnId")
+    assert api.get(f"invoice/{invoice['Id']}").json()["Invoice"]["Balance"] == 150.0, "nothing half-written"
+
+
+def test_customers_are_created_unique_and_deactivated_only_without_balance(
+    api: Any, sandbox_server: SandboxServer, realm_id: str
+) -> None:
+    created = api.post("customer", {"DisplayName": "Quarry Florist", "PrimaryEmailAddr": {"Address": "q@f.example"}})
+    customer = created.json()["Customer"]
+    assert (customer["Active"], customer["Balance"], customer["FullyQualifiedName"]) == (True, 0, "Quarry Florist")
+    assert _fault(api.post("customer", {"DisplayName": "quarry florist"})) == (400, "6240", "DisplayName")
+    owing = next(c for c in _company(sandbox_server, realm_id).entities["Customer"].values() if c["Balance"] > 0)
+    refused = api.post(
+        "customer", {"Id": owing["Id"], "SyncToken": owing["SyncToken"], "sparse": True, "Active": False}
+    )
+    assert _fault(refused) == (400, "6000", "Active")
+    made_inactive = api.post("customer", {"Id": customer["Id"], "SyncToken": "0", "sparse": True, "Active": False})
+    assert made_inactive.json()["Customer"]["Active"] is False
+    visible = api.query("SELECT * FROM Customer WHERE DisplayName = 'Quarry Florist'").json()["QueryResponse"]
+    assert visible == {}, "inactive customers are hidden unless asked for"

@@ -1,0 +1,285 @@
+"""Objects written through the API, completed and checked the way QuickBooks does.
+
+A create or update body gives the writable fields; the sandbox fills in what
+QuickBooks computes (Id, SyncToken, MetaData, DocNumber, DueDate from the term,
+the subtotal line, TotalAmt and every balance) and refuses bad input with a
+ValidationFault naming the element. A full update clears writable fields the
+body leaves out; a sparse update (``"sparse": true``) changes only those given.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sandbox.catalog import CURRENCY_NAMES, EXCHANGE_RATES
+from sandbox.clock import PACIFIC
+from sandbox.faults import QboFault
+from sandbox.store import CENT, Company, meta_data
+
+#: Fields QuickBooks owns: never taken from a body.
+COMPUTED = frozenset(
+    {
+        "Id",
+        "SyncToken",
+        "MetaData",
+        "domain",
+        "sparse",
+        "TotalAmt",
+        "Balance",
+        "HomeBalance",
+        "HomeTotalAmt",
+        "UnappliedAmt",
+        "RemainingCredit",
+        "BalanceWithJobs",
+        "FullyQualifiedName",
+        "LinkedTxn",
+        "time",
+    }
+)
+
+
+def invalid(element: str, detail: str, code: str = "2010") -> QboFault:
+    message = {
+        "2010": "Request has invalid or unsupported property",
+        "2020": "Required param missing, need to supply the required value for the API",
+        "2500": "Invalid Reference Id",
+        "6240": "Duplicate Name Exists Error",
+        "6000": "A business validation error has occurred while processing your request",
+    }[code]
+    return QboFault(400, code, message, detail, element=element)
+
+
+def money(value: Any, element: str) -> Decimal:
+    if isinstance(value, bool) or value is None:
+        raise invalid(element, f"{element} is required and must be a number", "2020" if value is None else "2010")
+    try:
+        return Decimal(str(value)).quantize(CENT)
+    except InvalidOperation as exc:
+        raise invalid(element, f"{element}: '{value}' is not a number") from exc
+
+
+def _date(value: Any, element: str, default: date) -> date:
+    if value in (None, ""):
+        return default
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError as exc:
+        raise invalid(element, f"{element}: '{value}' is not a date (YYYY-MM-DD)") from exc
+
+
+def reference(company: Company, body: dict[str, Any], element: str, entity: str) -> dict[str, Any]:
+    ref = body.get(element)
+    if not isinstance(ref, dict) or not ref.get("value"):
+        raise invalid(element, f"Required parameter {element} is missing in the request", "2020")
+    found = company.entities[entity].get(str(ref["value"]))
+    if found is None:
+        raise invalid(element, f"Invalid Reference Id : {entity} {ref['value']} does not exist", "2500")
+    return found
+
+
+def next_txn_id(company: Company) -> str:
+    """Transactions share one Id sequence, deleted Ids included."""
+    ids = [int(i) for e in ("Invoice", "Payment", "CreditMemo") for i in (*company.entities[e], *company.deleted[e])]
+    return str(max(ids, default=99) + 1)
+
+
+def next_name_id(company: Company, entity: str) -> str:
+    return str(max((int(i) for i in company.entities[entity]), default=0) + 1)
+
+
+def next_doc_number(company: Company) -> str:
+    numbers = [
+        int(t["DocNumber"])
+        for e in ("Invoice", "CreditMemo")
+        for t in company.entities[e].values()
+        if str(t.get("DocNumber", "")).isdigit()
+    ]
+    return str(max(numbers, default=1000) + 1)
+
+
+def identity(existing: dict[str, Any] | None, new_id: str, now: datetime) -> dict[str, Any]:
+    """Id, SyncToken and MetaData: new ones, or the existing object's moved on by one update."""
+    if existing is None:
+        return {"domain": "QBO", "sparse": False, "Id": new_id, "SyncToken": "0", "MetaData": meta_data(now)}
+    return {
+        "domain": "QBO",
+        "sparse": False,
+        "Id": existing["Id"],
+        "SyncToken": str(int(existing["SyncToken"]) + 1),
+        "MetaData": {"CreateTime": existing["MetaData"]["CreateTime"], "LastUpdatedTime": now},
+    }
+
+
+def customer_fields(company: Company, body: dict[str, Any], existing: dict[str, Any] | None) -> dict[str, Any]:
+    name = str(
+        body.get("DisplayName") or " ".join(str(body[k]) for k in ("GivenName", "FamilyName") if body.get(k)) or ""
+    ).strip()
+    if not name:
+        raise invalid("DisplayName", "Required parameter DisplayName (or GivenName/FamilyName) is missing", "2020")
+    for other in company.entities["Customer"].values():
+        if other["DisplayName"].lower() == name.lower() and (existing is None or other["Id"] != existing["Id"]):
+            raise invalid("DisplayName", f"The name supplied already exists. : Id={other['Id']}", "6240")
+    parent = reference(company, body, "ParentRef", "Customer") if body.get("ParentRef") else None
+    currency = (body.get("CurrencyRef") or {}).get("value") or (parent or {}).get("CurrencyRef", {}).get("value")
+    currency = currency or company.home_currency
+    if currency not in CURRENCY_NAMES:
+        raise invalid("CurrencyRef", f"CurrencyRef: '{currency}' is not a currency this company uses")
+    fields = {k: v for k, v in body.items() if k not in COMPUTED}
+    fields.update(
+        DisplayName=name,
+        Active=body.get("Active", True) is not False,
+        CurrencyRef={"value": currency, "name": CURRENCY_NAMES[currency]},
+        FullyQualifiedName=f"{parent['FullyQualifiedName']}:{name}" if parent else name,
+        Job=parent is not None,
+        Balance=Decimal(0),
+        BalanceWithJobs=Decimal(0),
+    )
+    if parent is not None:
+        fields.update(
+            ParentRef={"value": parent["Id"]},
+            Level=int(parent.get("Level", 0)) + 1,
+            BillWithParent=bool(body.get("BillWithParent", False)),
+        )
+    return fields
+
+
+def sales_lines(body: dict[str, Any]) -> tuple[list[dict[str, Any]], Decimal]:
+    """Item lines renumbered, the subtotal line recomputed (QuickBooks adds one always)."""
+    given = body.get("Line")
+    if not isinstance(given, list) or not given:
+        raise invalid("Line", "Required parameter Line is missing in the request", "2020")
+    lines: list[dict[str, Any]] = []
+    for index, line in enumerate(given):
+        if line.get("DetailType") == "SubTotalLineDetail":
+            continue
+        if line.get("DetailType") != "SalesItemLineDetail":
+            raise invalid(
+                f"Line[{index}].DetailType",
+                f"Line[{index}].DetailType '{line.get('DetailType')}' "
+                "is not supported by the sandbox (SalesItemLineDetail is)",
+            )
+        amount = money(line.get("Amount"), f"Line[{index}].Amount")
+        number = len(lines) + 1
+        lines.append({**line, "Id": str(number), "LineNum": number, "Amount": amount})
+    subtotal = sum((line["Amount"] for line in lines), Decimal(0))
+    lines.append({"Amount": subtotal, "DetailType": "SubTotalLineDetail", "SubTotalLineDetail": {}})
+    return lines, subtotal
+
+
+def sales_form(company: Company, body: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """What invoices and credit memos share: customer, dates, currency, lines, total."""
+    customer = reference(company, body, "CustomerRef", "Customer")
+    lines, subtotal = sales_lines(body)
+    tax = money((body.get("TxnTaxDetail") or {}).get("TotalTax", 0), "TxnTaxDetail.TotalTax")
+    currency = customer["CurrencyRef"]["value"]
+    fields = {k: v for k, v in body.items() if k not in COMPUTED}
+    fields.update(
+        DocNumber=str(body.get("DocNumber") or next_doc_number(company)),
+        TxnDate=_date(body.get("TxnDate"), "TxnDate", now.astimezone(PACIFIC).date()),
+        CurrencyRef=dict(customer["CurrencyRef"]),
+        CustomerRef={"value": customer["Id"], "name": customer["FullyQualifiedName"]},
+        Line=lines,
+        TxnTaxDetail={"TotalTax": tax},
+        TotalAmt=subtotal + tax,
+    )
+    fields.setdefault("PrintStatus", "NotSet")
+    fields.setdefault("EmailStatus", "NotSet")
+    if "PrimaryEmailAddr" in customer:
+        fields.setdefault("BillEmail", dict(customer["PrimaryEmailAddr"]))
+    if currency in EXCHANGE_RATES:
+        fields.setdefault("ExchangeRate", EXCHANGE_RATES[currency])
+    return fields
+
+
+def due_date(company: Company, body: dict[str, Any], customer: dict[str, Any], txn_date: date) -> tuple[Any, date]:
+    """The term (body's, else the customer's) and the due date (given, else from the term)."""
+    term_ref = body.get("SalesTermRef") or customer.get("SalesTermRef")
+    term = reference(company, {"SalesTermRef": term_ref}, "SalesTermRef", "Term") if term_ref else None
+    default = txn_date + timedelta(days=int(term.get("DueDays", 0))) if term else txn_date
+    return term, _date(body.get("DueDate"), "DueDate", default)
+
+
+def term_fields(company: Company, body: dict[str, Any], existing: dict[str, Any] | None) -> dict[str, Any]:
+    name = str(body.get("Name") or "").strip()
+    if not name:
+        raise invalid("Name", "Required parameter Name is missing in the request", "2020")
+    for other in company.entities["Term"].values():
+        if other["Name"].lower() == name.lower() and (existing is None or other["Id"] != existing["Id"]):
+            raise invalid("Name", f"The name supplied already exists. : Id={other['Id']}", "6240")
+    fields = {k: v for k, v in body.items() if k not in COMPUTED}
+    fields.update(
+        Name=name,
+        Active=body.get("Active", True) is not False,
+        Type=body.get("Type", "STANDARD"),
+        DueDays=int(body.get("DueDays", 0)),
+        DiscountDays=int(body.get("DiscountDays", 0)),
+    )
+    return fields
+
+
+def payment_fields(
+    company: Company, body: dict[str, Any], existing: dict[str, Any] | None, now: datetime
+) -> dict[str, Any]:
+    """A payment's lines checked against what they apply to (same customer, no more than is open)."""
+    customer = reference(company, body, "CustomerRef", "Customer")
+    total = money(body.get("TotalAmt"), "TotalAmt")
+    lines, applied = [], Decimal(0)
+    for index, line in enumerate(body.get("Line") or []):
+        target, txn_type, amount = _application(company, customer, line, index, existing)
+        applied += amount if txn_type == "Invoice" else -amount
+        lines.append({"Amount": amount, "LinkedTxn": [{"TxnId": target["Id"], "TxnType": txn_type}]})
+    if applied > total:
+        raise invalid("TotalAmt", f"The payment applies {applied} but TotalAmt is {total}", "6000")
+    fields = {k: v for k, v in body.items() if k not in COMPUTED}
+    fields.update(
+        CustomerRef={"value": customer["Id"], "name": customer["FullyQualifiedName"]},
+        TotalAmt=total,
+        UnappliedAmt=total - applied,
+        Line=lines,
+        TxnDate=_date(body.get("TxnDate"), "TxnDate", now.astimezone(PACIFIC).date()),
+        CurrencyRef=dict(customer["CurrencyRef"]),
+        ProcessPayment=bool(body.get("ProcessPayment", False)),
+    )
+    fields.setdefault("DepositToAccountRef", {"value": "4"})
+    return fields
+
+
+def _application(
+    company: Company, customer: dict[str, Any], line: dict[str, Any], index: int, existing: dict[str, Any] | None
+) -> tuple[dict[str, Any], str, Decimal]:
+    amount = money(line.get("Amount"), f"Line[{index}].Amount")
+    links = line.get("LinkedTxn") or []
+    if not links:
+        raise invalid(f"Line[{index}].LinkedTxn", f"Required parameter Line[{index}].LinkedTxn is missing", "2020")
+    txn_type = links[0].get("TxnType")
+    if txn_type not in ("Invoice", "CreditMemo"):
+        raise invalid(f"Line[{index}].LinkedTxn.TxnType", f"TxnType '{txn_type}' cannot be paid here")
+    target = company.entities[txn_type].get(str(links[0].get("TxnId")))
+    if target is None:
+        raise invalid(
+            f"Line[{index}].LinkedTxn.TxnId",
+            f"Invalid Reference Id : {txn_type} {links[0].get('TxnId')} does not exist",
+            "2500",
+        )
+    if target["CustomerRef"]["value"] != customer["Id"]:
+        raise invalid(
+            f"Line[{index}].LinkedTxn.TxnId", f"{txn_type} {target['Id']} belongs to another customer", "6000"
+        )
+    already = sum(
+        (
+            old["Amount"]
+            for old in (existing or {}).get("Line", [])
+            if old["LinkedTxn"][0] == {"TxnId": target["Id"], "TxnType": txn_type}
+        ),
+        Decimal(0),
+    )
+    still_open = (target["Balance"] if txn_type == "Invoice" else target["RemainingCredit"]) + already
+    if amount > still_open:
+        raise invalid(
+            f"Line[{index}].Amount",
+            f"Line[{index}] applies {amount} to {txn_type} {target['Id']}, which has only {still_open} open",
+            "6000",
+        )
+    return target, txn_type, amount
