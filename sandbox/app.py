@@ -6,6 +6,7 @@ Routes follow the real hosts' paths, so a client only swaps base URLs:
 * ``GET|POST /v3/company/{realm}/query``
 * ``GET /v3/company/{realm}/{entity}/{id}`` and ``.../companyinfo/{realm}``
 * ``GET /v3/company/{realm}/cdc`` (change data capture, deletes included)
+* ``GET /v3/company/{realm}/reports/AgedReceivables`` and ``.../AgedReceivableDetail``
 * ``POST /v3/company/{realm}/{entity}?operation=delete|void`` (see ``writes.py``)
 * ``POST /_sandbox/tokens``: a new connection (refresh token) for a realm
 * ``POST /_sandbox/faults``: make the next requests to an endpoint fail
@@ -28,6 +29,7 @@ from sandbox.clock import qbo_envelope_time
 from sandbox.faults import GatewayAuthFault, QboFault, not_authorized_for_realm
 from sandbox.oauth import oauth_routes
 from sandbox.query import execute, parse
+from sandbox.reports import aged_receivables
 from sandbox.responses import fault_response, json_response, system_fault
 from sandbox.service import Sandbox
 from sandbox.store import ENTITIES, NAME_LISTS, Company, render
@@ -126,6 +128,12 @@ def build_app(sandbox: Sandbox) -> Starlette:
         params = dict(request.query_params)
         return write(company, request.path_params["entity"], params, await request.body(), sandbox.clock.now())
 
+    async def report(request: Request, company: Company) -> dict[str, Any]:
+        name = request.path_params["report"]
+        if name not in ("AgedReceivables", "AgedReceivableDetail"):
+            raise QboFault(400, "5000", "Report not supported", f"The sandbox does not serve report {name}")
+        return aged_receivables(company, name, dict(request.query_params), sandbox.clock.now())
+
     async def company_info(request: Request, company: Company) -> dict[str, Any]:
         if request.path_params["entity_id"] != company.realm_id:
             raise QboFault(400, "610", "Object Not Found", "Object Not Found : CompanyInfo")
@@ -138,6 +146,7 @@ def build_app(sandbox: Sandbox) -> Starlette:
             *admin_routes(sandbox),
             Route(f"{company_path}/query", _api(sandbox, query), methods=["GET", "POST"]),
             Route(f"{company_path}/cdc", _api(sandbox, cdc)),
+            Route(f"{company_path}/reports/{{report}}", _api(sandbox, report)),
             Route(f"{company_path}/companyinfo/{{entity_id}}", _api(sandbox, company_info)),
             Route(f"{company_path}/{{entity}}/{{entity_id}}", _api(sandbox, read)),
             Route(f"{company_path}/{{entity}}", _api(sandbox, write_entity), methods=["POST"]),
