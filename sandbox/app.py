@@ -6,6 +6,7 @@ Routes follow the real hosts' paths, so a client only swaps base URLs:
 * ``GET|POST /v3/company/{realm}/query``
 * ``GET /v3/company/{realm}/{entity}/{id}`` and ``.../companyinfo/{realm}``
 * ``GET /v3/company/{realm}/cdc`` (change data capture, deletes included)
+* ``POST /v3/company/{realm}/batch`` (queries and writes, 30 items at most)
 * ``GET /v3/company/{realm}/reports/AgedReceivables`` and ``.../AgedReceivableDetail``
 * ``POST /v3/company/{realm}/{entity}?operation=delete|void`` (see ``writes.py``)
 * ``POST /_sandbox/tokens``: a new connection (refresh token) for a realm
@@ -24,15 +25,16 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from sandbox.admin import admin_routes
+from sandbox.batch import run_batch
 from sandbox.cdc import changes
 from sandbox.clock import qbo_envelope_time
 from sandbox.faults import GatewayAuthFault, QboFault, not_authorized_for_realm
 from sandbox.oauth import oauth_routes
-from sandbox.query import execute, parse
+from sandbox.query import run_query
 from sandbox.reports import aged_receivables
 from sandbox.responses import fault_response, json_response, system_fault
 from sandbox.service import Sandbox
-from sandbox.store import ENTITIES, NAME_LISTS, Company, render
+from sandbox.store import ENTITIES, Company, render
 from sandbox.writes import write
 
 
@@ -97,20 +99,10 @@ def build_app(sandbox: Sandbox) -> Starlette:
             text = (await request.body()).decode("utf-8")
         else:
             text = request.query_params.get("query", "")
-        parsed = parse(text, ENTITIES)
-        rows = list(company.entities[parsed.entity].values())
-        page = execute(parsed, rows, parsed.entity in NAME_LISTS, sandbox.clock.today())
-        if parsed.count:
-            return {"QueryResponse": {"totalCount": len(page)}}
-        if not page:
-            return {"QueryResponse": {}}
-        return {
-            "QueryResponse": {
-                parsed.entity: render(page),
-                "startPosition": parsed.start_position,
-                "maxResults": len(page),
-            }
-        }
+        return run_query(company, text, sandbox.clock.today())
+
+    async def batch(request: Request, company: Company) -> dict[str, Any]:
+        return run_batch(company, await request.body(), sandbox.clock)
 
     async def read(request: Request, company: Company) -> dict[str, Any]:
         entity = ENTITIES.get(request.path_params["entity"].lower())
@@ -146,6 +138,7 @@ def build_app(sandbox: Sandbox) -> Starlette:
             *admin_routes(sandbox),
             Route(f"{company_path}/query", _api(sandbox, query), methods=["GET", "POST"]),
             Route(f"{company_path}/cdc", _api(sandbox, cdc)),
+            Route(f"{company_path}/batch", _api(sandbox, batch), methods=["POST"]),
             Route(f"{company_path}/reports/{{report}}", _api(sandbox, report)),
             Route(f"{company_path}/companyinfo/{{entity_id}}", _api(sandbox, company_info)),
             Route(f"{company_path}/{{entity}}/{{entity_id}}", _api(sandbox, read)),

@@ -23,6 +23,7 @@ from typing import Any
 
 from sandbox.clock import PACIFIC, parse_qbo_datetime
 from sandbox.faults import invalid_query, parse_error
+from sandbox.store import ENTITIES, NAME_LISTS, Company, render
 
 MAX_RESULTS = 1000
 DEFAULT_RESULTS = 100
@@ -338,3 +339,17 @@ def execute(query: Query, rows: list[dict[str, Any]], hide_inactive: bool, today
         selected.sort(key=lambda row, p=prop: _sort_key(row, p), reverse=descending)
     start = query.start_position - 1
     return selected[start : start + query.max_results]
+
+
+def run_query(company: Company, text: str, today: date) -> dict[str, Any]:
+    """The ``QueryResponse`` for a statement, in QuickBooks' envelope."""
+    parsed = parse(text, ENTITIES)
+    rows = list(company.entities[parsed.entity].values())
+    page = execute(parsed, rows, parsed.entity in NAME_LISTS, today)
+    if parsed.count:
+        return {"QueryResponse": {"totalCount": len(page)}}
+    if not page:
+        return {"QueryResponse": {}}
+    return {
+        "QueryResponse": {parsed.entity: render(page), "startPosition": parsed.start_position, "maxResults": len(page)}
+    }
