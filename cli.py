@@ -15,6 +15,7 @@ import duckdb
 
 import settings
 from sandbox.server import DEFAULT_CUSTOMERS, DEFAULT_SEED, SandboxServer, build_sandbox, client_settings
+from sandbox.webhooks import Endpoint
 
 AGING_SUMMARY_SQL = """
 select currency, aging_bucket, count(*) as invoices, sum(open_balance) as open_balance
@@ -52,18 +53,39 @@ def _sandbox_options(func: Any) -> Any:
 @click.option("--max-concurrent", default=10, show_default=True, help="Concurrent requests per realm before 429.")
 @click.option("--latency-ms", default=0.0, show_default=True, help="Fixed latency of every API answer.")
 @click.option("--latency-per-row-ms", default=0.0, show_default=True, help="Extra latency per row returned.")
+@click.option("--webhook-url", help="Post change notifications here (Intuit's webhooks).")
+@click.option(
+    "--webhook-verifier-token",
+    default="sandbox-verifier-token",
+    show_default=True,
+    help="Key of the intuit-signature HMAC.",
+)
+@click.option(
+    "--webhook-format", type=click.Choice(["legacy", "cloudevents"]), default="cloudevents", show_default=True
+)
 @click.option(
     "--credentials-file",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also write the credentials (JSON) to this file.",
 )
 def sandbox_serve(
-    host: str, port: int, seed: int, customers: int, realms: int, credentials_file: Path | None, **limits: Any
+    host: str,
+    port: int,
+    seed: int,
+    customers: int,
+    realms: int,
+    credentials_file: Path | None,
+    webhook_url: str | None,
+    webhook_verifier_token: str,
+    webhook_format: str,
+    **limits: Any,
 ) -> None:
     """Serve seeded sample companies until interrupted; prints what a client needs."""
     sandbox_data = build_sandbox(seed, customers, realms)
     for name, value in limits.items():
         setattr(sandbox_data.limits, name, value)
+    if webhook_url:
+        sandbox_data.webhooks.register(Endpoint(webhook_url, webhook_verifier_token, webhook_format))
     server = SandboxServer(sandbox_data, host=host, port=port).start()
     credentials = server.credentials()
     text = json.dumps(credentials, indent=2)

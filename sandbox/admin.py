@@ -5,6 +5,7 @@
 * ``GET|POST /_sandbox/clock {"advance_seconds"}``: read or move the clock
 * ``GET|POST /_sandbox/limits {...}``: read or change requests per minute, concurrency, latency
 * ``GET /_sandbox/requests``: request counters per realm and endpoint
+* ``GET|POST /_sandbox/webhooks {"url", "verifier_token", "format"}``: endpoints and delivery attempts
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from sandbox.clock import qbo_envelope_time
 from sandbox.faults import QboFault
 from sandbox.responses import fault_response, json_response
 from sandbox.service import Sandbox
+from sandbox.webhooks import Endpoint
 
 
 def admin_routes(sandbox: Sandbox) -> list[Route]:
@@ -61,8 +63,25 @@ def admin_routes(sandbox: Sandbox) -> list[Route]:
             ]
         )
 
+    async def webhooks(request: Request) -> Response:
+        if request.method == "POST":
+            spec = await request.json()
+            try:
+                sandbox.webhooks.register(
+                    Endpoint(str(spec["url"]), str(spec["verifier_token"]), str(spec.get("format", "legacy")))
+                )
+            except (KeyError, ValueError) as exc:
+                return json_response({"error": f"bad webhook registration: {exc}"}, 400)
+        return json_response(
+            {
+                "endpoints": [{"url": e.url, "format": e.format} for e in sandbox.webhooks.endpoints],
+                "deliveries": sandbox.webhooks.deliveries,
+            }
+        )
+
     return [
         Route("/_sandbox/tokens", new_connection, methods=["POST"]),
+        Route("/_sandbox/webhooks", webhooks, methods=["GET", "POST"]),
         Route("/_sandbox/faults", inject_fault, methods=["POST"]),
         Route("/_sandbox/clock", clock, methods=["GET", "POST"]),
         Route("/_sandbox/limits", limits, methods=["GET", "POST"]),

@@ -74,6 +74,7 @@ class SandboxServer:
         return self
 
     def stop(self) -> None:
+        self.sandbox.webhooks.stop()
         self._server.should_exit = True
         self._thread.join(timeout=10)
 

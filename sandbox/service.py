@@ -9,6 +9,7 @@ from sandbox.auth import TokenIssuer
 from sandbox.clock import Clock
 from sandbox.limits import Limits, Throttle
 from sandbox.store import Store
+from sandbox.webhooks import WebhookDispatcher
 
 
 @dataclass
@@ -24,12 +25,14 @@ class Sandbox:
     #: Injected failures per endpoint name: (HTTP status, whether the request is processed first).
     faults: dict[str, list[tuple[int, bool]]] = field(default_factory=dict)
     limits: Limits = field(default_factory=Limits)
+    webhooks: WebhookDispatcher = field(default_factory=WebhookDispatcher)
     issuer: TokenIssuer = field(init=False)
     throttle: Throttle = field(init=False)
 
     def __post_init__(self) -> None:
         self.issuer = TokenIssuer(self.clock, self.client_id, self.client_secret)
         self.throttle = Throttle(self.clock, self.limits)
+        self.store.listener = self.webhooks.publish
 
     def inject(self, endpoint: str, status: int, count: int = 1, after_processing: bool = False) -> None:
         """Make the next ``count`` requests to ``endpoint`` fail with ``status``.

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -18,6 +19,7 @@ from typing import Any
 
 from sandbox.clock import qbo_datetime
 from sandbox.faults import not_authorized_for_realm, object_not_found
+from sandbox.webhooks import ChangeEvent
 
 #: URL segment (lower case) -> entity name, for the entities the sandbox serves.
 ENTITIES: dict[str, str] = {
@@ -50,6 +52,8 @@ class Company:
     #: First answer to each write ``requestid`` (idempotency): a repeat gets it again.
     replies: dict[str, dict[str, Any]] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+    #: Told of every change made through the API (the webhook dispatcher listens).
+    listener: Callable[[ChangeEvent], None] | None = field(default=None, repr=False)
 
     def get(self, entity: str, entity_id: str) -> dict[str, Any]:
         """Read one object; a missing or deleted Id answers QuickBooks' 610 fault."""
@@ -69,6 +73,11 @@ class Company:
                 totals[invoice["CurrencyRef"]["value"]] += invoice["Balance"]
         return dict(totals)
 
+    def emit(self, entity: str, entity_id: str, operation: str, now: datetime) -> None:
+        """Announce a change (Create, Update, Delete, Void) to the listener, if any."""
+        if self.listener is not None:
+            self.listener(ChangeEvent(self.realm_id, entity, entity_id, operation, now))
+
     def touch(self, obj: dict[str, Any], now: datetime) -> None:
         """Record an update: SyncToken goes up, LastUpdatedTime becomes now."""
         obj["SyncToken"] = str(int(obj["SyncToken"]) + 1)
@@ -81,6 +90,7 @@ class Company:
         void_invoice(invoice)
         self.touch(invoice, now)
         self._settle(invoice, now)
+        self.emit("Invoice", invoice_id, "Void", now)
         return invoice
 
     def delete(self, entity: str, entity_id: str, now: datetime) -> None:
@@ -93,6 +103,7 @@ class Company:
         del self.entities[entity][entity_id]
         self.deleted[entity][entity_id] = now
         self._settle(obj, now)
+        self.emit(entity, entity_id, "Delete", now)
 
     def void_payment(self, payment_id: str, now: datetime) -> dict[str, Any]:
         """Void a payment: amounts zeroed, lines dropped; what it paid is open again."""
@@ -103,6 +114,7 @@ class Company:
         payment["PrivateNote"] = f"Voided - {note}" if note else "Voided"
         self.touch(payment, now)
         self._settle(payment, now)
+        self.emit("Payment", payment_id, "Void", now)
         return payment
 
     def unlink_payment_targets(self, payment_id: str, now: datetime) -> None:
@@ -178,8 +190,10 @@ class Store:
 
     def __init__(self) -> None:
         self._companies: dict[str, Company] = {}
+        self.listener: Callable[[ChangeEvent], None] | None = None
 
     def add(self, company: Company) -> None:
+        company.listener = self.listener
         self._companies[company.realm_id] = company
 
     def company(self, realm_id: str) -> Company:

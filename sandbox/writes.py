@@ -125,6 +125,7 @@ def _save(
         _relink(company, obj, now)
     company.add(entity, obj)
     company.recompute_balances()
+    company.emit(entity, obj["Id"], "Create" if existing is None else "Update", now)
     customer = company.entities["Customer"].get(obj.get("CustomerRef", {}).get("value", ""))
     if customer is not None and customer is not obj:
         customer["MetaData"]["LastUpdatedTime"] = now
