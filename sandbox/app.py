@@ -68,7 +68,7 @@ def _api(sandbox: Sandbox, handler: Any) -> Any:
         except QboFault as fault:
             return fault_response(sandbox, fault)
         try:
-            with company.lock:
+            with company.session():
                 body = await handler(request, company)
             await asyncio.sleep(sandbox.limits.latency_seconds(_rows(body)))
         except QboFault as fault:

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -54,6 +55,12 @@ class Company:
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     #: Told of every change made through the API (the webhook dispatcher listens).
     listener: Callable[[ChangeEvent], None] | None = field(default=None, repr=False)
+
+    @contextmanager
+    def session(self) -> Iterator[Company]:
+        """Hold the company for one request's reads and writes; changes are kept on exit."""
+        with self.lock:
+            yield self
 
     def get(self, entity: str, entity_id: str) -> dict[str, Any]:
         """Read one object; a missing or deleted Id answers QuickBooks' 610 fault."""
