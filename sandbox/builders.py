@@ -10,7 +10,7 @@ body leaves out; a sparse update (``"sparse": true``) changes only those given.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from sandbox.catalog import CURRENCY_NAMES, EXCHANGE_RATES
@@ -51,11 +51,13 @@ def invalid(element: str, detail: str, code: str = "2010") -> QboFault:
     return QboFault(400, code, message, detail, element=element)
 
 
-def money(value: Any, element: str) -> Decimal:
+def money(value: Any, element: str, places: Decimal | None = CENT) -> Decimal:
+    """A number from a body, as Decimal (rounded to cents unless ``places`` is None)."""
     if isinstance(value, bool) or value is None:
         raise invalid(element, f"{element} is required and must be a number", "2020" if value is None else "2010")
     try:
-        return Decimal(str(value)).quantize(CENT)
+        number = Decimal(str(value))
+        return number if places is None else number.quantize(places)
     except InvalidOperation as exc:
         raise invalid(element, f"{element}: '{value}' is not a number") from exc
 
@@ -79,26 +81,6 @@ def reference(company: Company, body: dict[str, Any], element: str, entity: str)
     return found
 
 
-def next_txn_id(company: Company) -> str:
-    """Transactions share one Id sequence, deleted Ids included."""
-    ids = [int(i) for e in ("Invoice", "Payment", "CreditMemo") for i in (*company.entities[e], *company.deleted[e])]
-    return str(max(ids, default=99) + 1)
-
-
-def next_name_id(company: Company, entity: str) -> str:
-    return str(max((int(i) for i in company.entities[entity]), default=0) + 1)
-
-
-def next_doc_number(company: Company) -> str:
-    numbers = [
-        int(t["DocNumber"])
-        for e in ("Invoice", "CreditMemo")
-        for t in company.entities[e].values()
-        if str(t.get("DocNumber", "")).isdigit()
-    ]
-    return str(max(numbers, default=1000) + 1)
-
-
 def identity(existing: dict[str, Any] | None, new_id: str, now: datetime) -> dict[str, Any]:
     """Id, SyncToken and MetaData: new ones, or the existing object's moved on by one update."""
     if existing is None:
@@ -118,9 +100,9 @@ def customer_fields(company: Company, body: dict[str, Any], existing: dict[str, 
     ).strip()
     if not name:
         raise invalid("DisplayName", "Required parameter DisplayName (or GivenName/FamilyName) is missing", "2020")
-    for other in company.entities["Customer"].values():
-        if other["DisplayName"].lower() == name.lower() and (existing is None or other["Id"] != existing["Id"]):
-            raise invalid("DisplayName", f"The name supplied already exists. : Id={other['Id']}", "6240")
+    other = company.entities["Customer"].named(name)
+    if other is not None and (existing is None or other != existing["Id"]):
+        raise invalid("DisplayName", f"The name supplied already exists. : Id={other}", "6240")
     parent = reference(company, body, "ParentRef", "Customer") if body.get("ParentRef") else None
     currency = (body.get("CurrencyRef") or {}).get("value") or (parent or {}).get("CurrencyRef", {}).get("value")
     currency = currency or company.home_currency
@@ -176,7 +158,7 @@ def sales_form(company: Company, body: dict[str, Any], now: datetime) -> dict[st
     currency = customer["CurrencyRef"]["value"]
     fields = {k: v for k, v in body.items() if k not in COMPUTED}
     fields.update(
-        DocNumber=str(body.get("DocNumber") or next_doc_number(company)),
+        DocNumber=str(body.get("DocNumber") or company.next_doc_number()),
         TxnDate=_date(body.get("TxnDate"), "TxnDate", now.astimezone(PACIFIC).date()),
         CurrencyRef=dict(customer["CurrencyRef"]),
         CustomerRef={"value": customer["Id"], "name": customer["FullyQualifiedName"]},
@@ -189,7 +171,11 @@ def sales_form(company: Company, body: dict[str, Any], now: datetime) -> dict[st
     if "PrimaryEmailAddr" in customer:
         fields.setdefault("BillEmail", dict(customer["PrimaryEmailAddr"]))
     if currency in EXCHANGE_RATES:
-        fields.setdefault("ExchangeRate", EXCHANGE_RATES[currency])
+        rate = money(body.get("ExchangeRate") or EXCHANGE_RATES[currency], "ExchangeRate", places=None)
+        if not rate.is_finite() or rate <= 0:
+            raise invalid("ExchangeRate", f"ExchangeRate: '{rate}' must be more than zero")
+        total = fields["TotalAmt"]
+        fields.update(ExchangeRate=rate, HomeTotalAmt=(total * rate).quantize(CENT, ROUND_HALF_UP))
     return fields
 
 
@@ -205,9 +191,9 @@ def term_fields(company: Company, body: dict[str, Any], existing: dict[str, Any]
     name = str(body.get("Name") or "").strip()
     if not name:
         raise invalid("Name", "Required parameter Name is missing in the request", "2020")
-    for other in company.entities["Term"].values():
-        if other["Name"].lower() == name.lower() and (existing is None or other["Id"] != existing["Id"]):
-            raise invalid("Name", f"The name supplied already exists. : Id={other['Id']}", "6240")
+    other = company.entities["Term"].named(name)
+    if other is not None and (existing is None or other != existing["Id"]):
+        raise invalid("Name", f"The name supplied already exists. : Id={other}", "6240")
     fields = {k: v for k, v in body.items() if k not in COMPUTED}
     fields.update(
         Name=name,

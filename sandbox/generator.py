@@ -12,6 +12,8 @@ customers billed in a second currency.
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
+from contextlib import ExitStack
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -38,8 +40,8 @@ def realm_id_for(seed: int, index: int = 0) -> str:
 class _NameLists:
     """The company, its terms and its customers (with jobs)."""
 
-    def __init__(self, realm_id: str, rng: random.Random, now: datetime, company_name: str) -> None:
-        self.rng = rng
+    def __init__(self, realm_id: str, now: datetime, company_name: str) -> None:
+        self.rng = random.Random(0)
         self.now = now
         self.company = Company(realm_id=realm_id, info=self._company_info(realm_id, company_name))
 
@@ -89,17 +91,23 @@ class _NameLists:
                 },
             )
 
-    def customers(self, count: int) -> None:
+    def groups(self, seed: int, count: int) -> Iterator[tuple[random.Random, list[dict[str, Any]]]]:
+        """Each customer (with its job, if it has one) and the random source its history is drawn from.
+
+        Every customer has its own seeded source, so a second pass over the same
+        seed draws the very same customers and transactions (generation streams).
+        """
         next_id = 1
         for index in range(count):
+            self.rng = random.Random(f"{seed}:{index}")
             name = self._name(index)
             customer = self._customer(str(next_id), name, currency=_currency(index, name))
+            group = [customer]
             next_id += 1
             if customer["Active"] and self.rng.random() < 0.08:
-                job = self._customer(str(next_id), self.rng.choice(JOB_NAMES), parent=customer)
+                group.append(self._customer(str(next_id), self.rng.choice(JOB_NAMES), parent=customer))
                 next_id += 1
-                self.company.add("Customer", job)
-            self.company.add("Customer", customer)
+            yield self.rng, group
 
     def _name(self, index: int) -> str:
         if index < len(SAMPLE_CUSTOMERS):
@@ -180,13 +188,42 @@ def generate_company(
     invoices_per_customer: int = 4,
     company_name: str = "Sandbox Company_US_1",
 ) -> Company:
-    """Build a company; same arguments (and the same day) give the same data."""
-    rng = random.Random(seed)
-    names = _NameLists(realm_id, rng, now, company_name)
+    """Build a company; same arguments (and the same day) give the same data.
+
+    Two streaming passes: the first only learns when each transaction is
+    created, so Ids and document numbers can rise with creation time across the
+    company as in QuickBooks; the second draws each customer again, builds its
+    transactions and stores them compactly. Nothing but the numbering is held
+    for the whole company, so a million invoices fit in memory.
+    """
+    names = _NameLists(realm_id, now, company_name)
     names.terms()
-    names.customers(customers)
-    transactions = TransactionBuilder(names.company, rng, now)
-    transactions.plan(invoices_per_customer)
-    transactions.materialize()
-    names.company.recompute_balances()
-    return names.company
+    company = names.company
+    builder = TransactionBuilder(company, now)
+    created: list[tuple[datetime, int, int, bool]] = []
+    sizes: list[int] = []
+    for index, (rng, group) in enumerate(names.groups(seed, customers)):
+        plans = builder.plan(group, rng, invoices_per_customer)
+        created.extend((plan.created, index, position, plan.kind != "Payment") for position, plan in enumerate(plans))
+        sizes.append(len(plans))
+    numbers = [[("", "")] * size for size in sizes]
+    doc_number = 1000
+    created.sort()
+    for txn_id, (_, index, position, numbered) in enumerate(created, start=100):
+        doc_number += numbered
+        numbers[index][position] = (str(txn_id), str(doc_number) if numbered else "")
+    del created
+    tables = [company.entities[entity] for entity in ("Customer", "Invoice", "Payment", "CreditMemo")]
+    with ExitStack() as stack:
+        for table in tables:
+            stack.enter_context(table.loading())
+        for index, (rng, group) in enumerate(names.groups(seed, customers)):
+            plans = builder.plan(group, rng, invoices_per_customer)
+            builder.materialize(plans, numbers[index])
+            numbers[index] = []
+            for customer in group:
+                company.add("Customer", customer)
+            for customer in group:
+                company.settle_customer(customer)
+            company.entities["Customer"].flush()
+    return company

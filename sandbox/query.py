@@ -16,14 +16,17 @@ queryable, ``Id < 5``, MAXRESULTS over 1000) is fault 4001.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from itertools import islice
 from typing import Any
 
 from sandbox.clock import PACIFIC, parse_qbo_datetime
 from sandbox.faults import invalid_query, parse_error
 from sandbox.store import ENTITIES, NAME_LISTS, Company, render
+from sandbox.table import Key, Table
 
 MAX_RESULTS = 1000
 DEFAULT_RESULTS = 100
@@ -334,20 +337,140 @@ def execute(query: Query, rows: list[dict[str, Any]], hide_inactive: bool, today
     ]
     if query.count:
         return selected
-    selected.sort(key=lambda row: _sort_key(row, "Id"))
-    for prop, descending in reversed(query.order_by):
-        selected.sort(key=lambda row, p=prop: _sort_key(row, p), reverse=descending)
+    _order(selected, query.order_by)
     start = query.start_position - 1
     return selected[start : start + query.max_results]
+
+
+def _order(rows: list[dict[str, Any]], order_by: list[tuple[str, bool]]) -> None:
+    """QuickBooks' order: by Id, then by each ORDERBY property (the first one ruling)."""
+    rows.sort(key=lambda row: _sort_key(row, "Id"))
+    for prop, descending in reversed(order_by):
+        rows.sort(key=lambda row, p=prop: _sort_key(row, p), reverse=descending)
+
+
+# -- indexed execution against a company's tables ----------------------------------------
+
+KeyTest = Callable[[str, Key], bool]
+_BY_TIME = "MetaData.LastUpdatedTime"
+
+
+def _key_test(cond: Condition, entity: str, today: date) -> KeyTest | None:
+    """A test of ``cond`` on what the indexes hold, or None when the object must be read."""
+    op = cond.op
+    if cond.prop == "Id":
+        wanted = {str(v) for v in cond.values}
+        return lambda entity_id, key: entity_id in wanted
+    if cond.prop == _BY_TIME and op != "LIKE":
+        stamps = [_coerce(v, None, cond.prop, today).timestamp() for v in cond.values]
+        if op == "IN":
+            return lambda entity_id, key: key.updated in stamps
+        return lambda entity_id, key: _compare(key.updated, op, stamps[0])
+    if cond.prop == "Balance" and op != "LIKE":
+        cents = [_coerce(v, Decimal(0), cond.prop, today) * 100 for v in cond.values]
+        if op == "IN":
+            return lambda entity_id, key: key.balance_cents in cents
+        return lambda entity_id, key: _compare(key.balance_cents, op, cents[0])
+    if cond.prop == "Active" and op in ("=", "IN"):
+        flags = {_coerce(v, True, cond.prop, today) for v in cond.values}
+        return lambda entity_id, key: key.active in flags
+    if cond.prop == "CustomerRef" and op in ("=", "IN"):
+        refs = {str(v) for v in cond.values}
+        return lambda entity_id, key: key.ref in refs
+    name_prop = "DisplayName" if entity == "Customer" else "Name" if entity == "Term" else None
+    if cond.prop == name_prop and op in ("=", "IN"):
+        names = {str(v).lower() for v in cond.values}
+        return lambda entity_id, key: key.name in names
+    return None
+
+
+def _candidates(query: Query, table: Table, today: date) -> tuple[list[str] | Iterable[str], str]:
+    """Ids that may match, narrowed by an index, and the order they come in ("Id" or "time")."""
+    for cond in query.conditions:
+        if cond.prop == "Id":
+            found = {str(v) for v in cond.values if str(v) in table}
+            return sorted(found, key=_id_number), "Id"
+        if cond.prop == "CustomerRef" and cond.op in ("=", "IN"):
+            found = {i for v in cond.values for i in table.referring(str(v))}
+            return sorted(found, key=_id_number), "Id"
+        if cond.prop in ("DisplayName", "Name") and cond.op == "=" and table.entity in ("Customer", "Term"):
+            named = table.named(str(cond.values[0]))
+            return ([named] if named else []), "Id"
+    since = until = None
+    for cond in query.conditions:
+        if cond.prop == _BY_TIME and cond.op in (">", ">=", "="):
+            since = _coerce(cond.values[0], None, cond.prop, today).timestamp()
+        if cond.prop == _BY_TIME and cond.op in ("<", "<=", "="):
+            until = _coerce(cond.values[0], None, cond.prop, today).timestamp()
+    if since is not None or until is not None or query.order_by[:1] == [(_BY_TIME, False)]:
+        return [str(i) for _, i in table.by_time(since, until)], "time"
+    return (str(i) for i in table.ids()), "Id"
+
+
+def _id_number(entity_id: str) -> int:
+    return int(entity_id) if entity_id.isdigit() else -1
+
+
+def _in_order(query: Query, order: str) -> bool:
+    """Whether candidates in ``order`` are already in the order the query asks for."""
+    wanted = [(prop, desc) for prop, desc in query.order_by]
+    if wanted and wanted[-1] == ("Id", False):
+        wanted.pop()
+    if order == "Id":
+        return not wanted
+    return wanted == [(_BY_TIME, False)]
+
+
+def select(company: Company, query: Query, today: date) -> tuple[int, list[dict[str, Any]]]:
+    """Run a parsed query on a company: (how many match, the requested page).
+
+    The indexes narrow the candidates and answer every test they can; objects
+    are decoded only for the tests left. When the candidates already come in
+    the requested order, reading stops at the end of the page, so a page costs
+    the same however big the company is.
+    """
+    table = company.entities[query.entity]
+    hide_inactive = query.entity in NAME_LISTS and not any(c.prop == "Active" for c in query.conditions)
+    key_tests = []
+    object_tests = []
+    for cond in query.conditions:
+        test = _key_test(cond, query.entity, today)
+        if test is None:
+            object_tests.append(cond)
+        else:
+            key_tests.append(test)
+    if hide_inactive:
+        key_tests.append(lambda entity_id, key: key.active)
+    candidates, order = _candidates(query, table, today)
+
+    def matching() -> Iterator[str]:
+        for entity_id in candidates:
+            key = table.key(entity_id)
+            if all(test(entity_id, key) for test in key_tests) and (
+                not object_tests or all(_matches(table.peek(entity_id), c, today) for c in object_tests)
+            ):
+                yield entity_id
+
+    start = query.start_position - 1
+    if query.count:
+        return sum(1 for _ in matching()), []
+    if _in_order(query, order):
+        if not key_tests and not object_tests and isinstance(candidates, list):
+            page_ids = candidates[start : start + query.max_results]
+        else:
+            page_ids = list(islice(matching(), start, start + query.max_results))
+        return -1, [table.peek(entity_id) for entity_id in page_ids]
+    rows = [table.peek(entity_id) for entity_id in matching()]
+    _order(rows, query.order_by)
+    return len(rows), rows[start : start + query.max_results]
 
 
 def run_query(company: Company, text: str, today: date) -> dict[str, Any]:
     """The ``QueryResponse`` for a statement, in QuickBooks' envelope."""
     parsed = parse(text, ENTITIES)
-    rows = list(company.entities[parsed.entity].values())
-    page = execute(parsed, rows, parsed.entity in NAME_LISTS, today)
+    total, page = select(company, parsed, today)
     if parsed.count:
-        return {"QueryResponse": {"totalCount": len(page)}}
+        return {"QueryResponse": {"totalCount": total}}
     if not page:
         return {"QueryResponse": {}}
     return {

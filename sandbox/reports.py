@@ -135,7 +135,7 @@ def _summary(
         *({"ColTitle": t, "ColType": "Money"} for t in titles),
         {"ColTitle": "Total", "ColType": "Money"},
     ]
-    customers = company.entities["Customer"]
+    customers = {cid: company.entities["Customer"].peek(cid) for cid in by_customer}
     rows: list[dict[str, Any]] = []
     for customer_id in sorted(by_customer, key=lambda cid: customers[cid]["FullyQualifiedName"].lower()):
         amounts = by_customer[customer_id]

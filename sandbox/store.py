@@ -3,8 +3,8 @@
 Entities are kept as QuickBooks-shaped dicts whose amounts are ``Decimal`` and
 whose ``MetaData`` times are aware ``datetime`` values; :func:`render` turns them
 into wire JSON. Derived amounts (Invoice.Balance, CreditMemo.RemainingCredit,
-Payment.UnappliedAmt, Customer.Balance) are always recomputed from the
-transactions, so they stay consistent the way QuickBooks keeps them.
+Payment.UnappliedAmt, Customer.Balance) are always derived from the payments
+that link transactions, so they stay consistent the way QuickBooks keeps them.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from typing import Any
 
 from sandbox.clock import qbo_datetime
 from sandbox.faults import not_authorized_for_realm, object_not_found
+from sandbox.table import Table
 from sandbox.webhooks import ChangeEvent
 
 #: URL segment (lower case) -> entity name, for the entities the sandbox serves.
@@ -31,6 +32,9 @@ ENTITIES: dict[str, str] = {
     "term": "Term",
 }
 
+#: Transactions share one Id sequence and can be deleted.
+TRANSACTIONS = ("Invoice", "Payment", "CreditMemo")
+
 #: Name-list entities: never deleted, only made inactive; queries hide inactive rows.
 NAME_LISTS = frozenset({"Customer", "Term"})
 
@@ -40,14 +44,18 @@ CENT = Decimal("0.01")
 
 @dataclass
 class Company:
-    """One QuickBooks company (realm) and its data."""
+    """One QuickBooks company (realm) and its data.
+
+    Objects live in :class:`~sandbox.table.Table` s. Work on them inside
+    :meth:`session`, which keeps changes when it ends. Balances are settled
+    incrementally: a change recomputes the transactions it touches and their
+    customers, never the whole company, so a write costs the same at any size.
+    """
 
     realm_id: str
     info: dict[str, Any]
     home_currency: str = "USD"
-    entities: dict[str, dict[str, dict[str, Any]]] = field(
-        default_factory=lambda: {name: {} for name in ENTITIES.values()}
-    )
+    entities: dict[str, Table] = field(default_factory=lambda: {name: Table(name) for name in ENTITIES.values()})
     #: Deleted transactions: entity -> Id -> when. Queries and reads no longer see them; CDC does.
     deleted: dict[str, dict[str, datetime]] = field(default_factory=lambda: defaultdict(dict))
     #: First answer to each write ``requestid`` (idempotency): a repeat gets it again.
@@ -60,7 +68,16 @@ class Company:
     def session(self) -> Iterator[Company]:
         """Hold the company for one request's reads and writes; changes are kept on exit."""
         with self.lock:
-            yield self
+            self.flush()
+            try:
+                yield self
+            finally:
+                self.flush()
+
+    def flush(self) -> None:
+        """Keep every change made to objects read so far (see :mod:`sandbox.table`)."""
+        for table in self.entities.values():
+            table.flush()
 
     def get(self, entity: str, entity_id: str) -> dict[str, Any]:
         """Read one object; a missing or deleted Id answers QuickBooks' 610 fault."""
@@ -70,7 +87,20 @@ class Company:
         return found
 
     def add(self, entity: str, obj: dict[str, Any]) -> None:
-        self.entities[entity][obj["Id"]] = obj
+        self.entities[entity].put(obj)
+
+    def next_txn_id(self) -> str:
+        """Transactions share one Id sequence, deleted Ids included."""
+        ids = [self.entities[e].max_id() for e in TRANSACTIONS]
+        ids += [int(i) for e in TRANSACTIONS for i in self.deleted[e]]
+        return str(max([99, *ids]) + 1)
+
+    def next_name_id(self, entity: str) -> str:
+        return str(self.entities[entity].max_id() + 1)
+
+    def next_doc_number(self) -> str:
+        """QuickBooks numbers invoices and credit memos on from the highest number used."""
+        return str(max(1000, *(self.entities[e].max_doc_number for e in ("Invoice", "CreditMemo"))) + 1)
 
     def open_balances_by_currency(self) -> dict[str, Decimal]:
         """What customers owe on open invoices, per currency: what an aging report must total."""
@@ -90,13 +120,31 @@ class Company:
         obj["SyncToken"] = str(int(obj["SyncToken"]) + 1)
         obj["MetaData"]["LastUpdatedTime"] = now
 
+    def save(self, entity: str, obj: dict[str, Any], now: datetime, previous_customer: str | None = None) -> None:
+        """Store a created or updated object and settle what it affects.
+
+        A payment is linked to what its lines pay (and unlinked from what they
+        no longer pay); an invoice's or credit memo's balance follows from the
+        payments linked to it; customers' balances follow.
+        """
+        touched: list[dict[str, Any]] = []
+        if entity == "Payment":
+            touched = self.unlink_payment_targets(obj["Id"], now)
+            for target in self._targets(obj):
+                target.setdefault("LinkedTxn", []).append({"TxnId": obj["Id"], "TxnType": "Payment"})
+                if all(target is not other for other in touched):
+                    self.touch(target, now)
+                    touched.append(target)
+        self.entities[entity].put(obj)
+        self._settle([obj, *touched], now, previous_customer)
+
     def void_invoice(self, invoice_id: str, now: datetime) -> dict[str, Any]:
         """Void an invoice as QuickBooks does; payments applied to it become unapplied."""
         invoice = self.get("Invoice", invoice_id)
-        self._unlink_from_payments("Invoice", invoice_id, now)
+        payments = self._unlink_from_payments("Invoice", invoice_id, now)
         void_invoice(invoice)
         self.touch(invoice, now)
-        self._settle(invoice, now)
+        self._settle([invoice, *payments], now)
         self.emit("Invoice", invoice_id, "Void", now)
         return invoice
 
@@ -104,87 +152,121 @@ class Company:
         """Delete a transaction; what it linked (payments, invoices, credit memos) is freed."""
         obj = self.get(entity, entity_id)
         if entity == "Payment":
-            self.unlink_payment_targets(entity_id, now)
+            touched = self.unlink_payment_targets(entity_id, now)
         else:
-            self._unlink_from_payments(entity, entity_id, now)
-        del self.entities[entity][entity_id]
+            touched = self._unlink_from_payments(entity, entity_id, now)
+        self.entities[entity].remove(entity_id)
         self.deleted[entity][entity_id] = now
-        self._settle(obj, now)
+        self._settle(touched, now, obj["CustomerRef"]["value"])
         self.emit(entity, entity_id, "Delete", now)
 
     def void_payment(self, payment_id: str, now: datetime) -> dict[str, Any]:
         """Void a payment: amounts zeroed, lines dropped; what it paid is open again."""
         payment = self.get("Payment", payment_id)
-        self.unlink_payment_targets(payment_id, now)
+        touched = self.unlink_payment_targets(payment_id, now)
         payment.update(Line=[], TotalAmt=ZERO, UnappliedAmt=ZERO)
         note = payment.get("PrivateNote")
         payment["PrivateNote"] = f"Voided - {note}" if note else "Voided"
         self.touch(payment, now)
-        self._settle(payment, now)
+        self._settle([payment, *touched], now)
         self.emit("Payment", payment_id, "Void", now)
         return payment
 
-    def unlink_payment_targets(self, payment_id: str, now: datetime) -> None:
-        """Drop a payment from the LinkedTxn of the invoices and credit memos it paid."""
-        for target in (*self.entities["Invoice"].values(), *self.entities["CreditMemo"].values()):
+    def unlink_payment_targets(self, payment_id: str, now: datetime) -> list[dict[str, Any]]:
+        """Drop a stored payment from the LinkedTxn of what it paid; returns those changed."""
+        stored = self.entities["Payment"].get(payment_id)
+        if stored is None:
+            return []
+        changed = []
+        for target in self._targets(stored):
             links = target.get("LinkedTxn", [])
             kept = [link for link in links if link != {"TxnId": payment_id, "TxnType": "Payment"}]
             if len(kept) != len(links):
                 target["LinkedTxn"] = kept
                 self.touch(target, now)
+                changed.append(target)
+        return changed
 
-    def _unlink_from_payments(self, txn_type: str, txn_id: str, now: datetime) -> None:
-        """Drop payment lines that apply to a transaction that is going away."""
+    def _targets(self, payment: dict[str, Any]) -> list[dict[str, Any]]:
+        """The invoices and credit memos a payment's lines apply to (each once)."""
+        found: dict[tuple[str, str], dict[str, Any]] = {}
+        for line in payment.get("Line", []):
+            for link in line.get("LinkedTxn", []):
+                target = self.entities[link["TxnType"]].get(link["TxnId"])
+                if target is not None:
+                    found[(link["TxnType"], link["TxnId"])] = target
+        return list(found.values())
+
+    def _payments_of(self, target: dict[str, Any]) -> list[dict[str, Any]]:
+        payments = self.entities["Payment"]
+        linked = (link["TxnId"] for link in target.get("LinkedTxn", []) if link["TxnType"] == "Payment")
+        return [payments[payment_id] for payment_id in dict.fromkeys(linked) if payment_id in payments]
+
+    def _unlink_from_payments(self, txn_type: str, txn_id: str, now: datetime) -> list[dict[str, Any]]:
+        """Drop payment lines that apply to a transaction that is going away; returns the payments."""
         target = {"TxnId": txn_id, "TxnType": txn_type}
-        for payment in self.entities["Payment"].values():
+        changed = []
+        for payment in self._payments_of(self.get(txn_type, txn_id)):
             kept = [line for line in payment.get("Line", []) if target not in line["LinkedTxn"]]
             if len(kept) != len(payment.get("Line", [])):
                 payment["Line"] = kept
                 self.touch(payment, now)
+                changed.append(payment)
+        return changed
 
-    def _settle(self, changed: dict[str, Any], now: datetime) -> None:
-        """Recompute every balance; the customer's changes, so does its LastUpdatedTime."""
-        self.recompute_balances()
-        customer = self.entities["Customer"].get(changed["CustomerRef"]["value"])
-        if customer is not None:
-            customer["MetaData"]["LastUpdatedTime"] = now
+    def _settle(self, changed: list[dict[str, Any]], now: datetime, also_customer: str | None = None) -> None:
+        """Recompute the balances of what changed, then of the customers owning it."""
+        customers = {also_customer} if also_customer else set()
+        for obj in changed:
+            if "TotalAmt" in obj:
+                settle_transaction(obj, self._payments_of(obj))
+                customers.add(obj["CustomerRef"]["value"])
+            elif "DisplayName" in obj:
+                customers.update([obj["Id"], (obj.get("ParentRef") or {}).get("value", obj["Id"])])
+        for table in self.entities.values():
+            table.reindex()
+        for customer_id in customers:
+            customer = self.entities["Customer"].get(customer_id)
+            if customer is None:
+                continue
+            self.settle_customer(customer)
+            if all(customer is not obj for obj in changed):
+                customer["MetaData"]["LastUpdatedTime"] = now
 
-    def recompute_balances(self) -> None:
-        """Derive every balance from the payments that link transactions."""
-        applied: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
-        for payment in self.entities["Payment"].values():
-            invoice_total = credit_total = ZERO
-            for line in payment.get("Line", []):
-                for link in line.get("LinkedTxn", []):
-                    applied[(link["TxnType"], link["TxnId"])] += line["Amount"]
-                    if link["TxnType"] == "Invoice":
-                        invoice_total += line["Amount"]
-                    elif link["TxnType"] == "CreditMemo":
-                        credit_total += line["Amount"]
-            payment["UnappliedAmt"] = payment["TotalAmt"] - (invoice_total - credit_total)
-        for invoice in self.entities["Invoice"].values():
-            invoice["Balance"] = invoice["TotalAmt"] - applied[("Invoice", invoice["Id"])]
-            if "ExchangeRate" in invoice:
-                invoice["HomeBalance"] = (invoice["Balance"] * invoice["ExchangeRate"]).quantize(CENT)
-        for memo in self.entities["CreditMemo"].values():
-            memo["RemainingCredit"] = memo["TotalAmt"] - applied[("CreditMemo", memo["Id"])]
-            memo["Balance"] = memo["RemainingCredit"]
-        self._recompute_customer_balances()
+    def settle_customer(self, customer: dict[str, Any]) -> None:
+        """A customer's Balance (its open invoices) and BalanceWithJobs (its jobs' too), up its parents."""
+        customers, invoices = self.entities["Customer"], self.entities["Invoice"]
+        current: dict[str, Any] | None = customer
+        while current is not None:
+            current["Balance"] = invoices.balance(invoices.referring(current["Id"]))
+            current["BalanceWithJobs"] = current["Balance"] + sum(
+                (customers[job_id]["BalanceWithJobs"] for job_id in customers.referring(current["Id"])), ZERO
+            )
+            parent = current.get("ParentRef")
+            current = customers.get(parent["value"]) if parent else None
 
-    def _recompute_customer_balances(self) -> None:
-        own: dict[str, Decimal] = defaultdict(lambda: ZERO)
-        for invoice in self.entities["Invoice"].values():
-            own[invoice["CustomerRef"]["value"]] += invoice["Balance"]
-        customers = self.entities["Customer"]
-        for customer in customers.values():
-            customer["Balance"] = own[customer["Id"]]
-            customer["BalanceWithJobs"] = own[customer["Id"]]
-        for customer in customers.values():
-            parent = customer.get("ParentRef")
-            while parent is not None and parent["value"] in customers:
-                ancestor = customers[parent["value"]]
-                ancestor["BalanceWithJobs"] += own[customer["Id"]]
-                parent = ancestor.get("ParentRef")
+
+def settle_transaction(txn: dict[str, Any], payments: list[dict[str, Any]]) -> None:
+    """Derive a transaction's open amount: a payment's from its own lines, an invoice's or
+    credit memo's from the lines of the ``payments`` linked to it."""
+    if "UnappliedAmt" in txn:
+        txn["UnappliedAmt"] = txn["TotalAmt"] - sum((line["Amount"] * _sign(line) for line in txn["Line"]), ZERO)
+        return
+    kind = "CreditMemo" if "RemainingCredit" in txn else "Invoice"
+    mine = {"TxnId": txn["Id"], "TxnType": kind}
+    applied = sum(
+        (line["Amount"] for payment in payments for line in payment["Line"] if mine in line["LinkedTxn"]), ZERO
+    )
+    txn["Balance"] = txn["TotalAmt"] - applied
+    if kind == "CreditMemo":
+        txn["RemainingCredit"] = txn["Balance"]
+    elif "ExchangeRate" in txn:
+        txn["HomeBalance"] = (txn["Balance"] * txn["ExchangeRate"]).quantize(CENT)
+
+
+def _sign(line: dict[str, Any]) -> Decimal:
+    """A payment line paying an invoice counts for the payment; one using a credit memo against it."""
+    return Decimal(-1) if line["LinkedTxn"][0]["TxnType"] == "CreditMemo" else Decimal(1)
 
 
 def meta_data(created: datetime) -> dict[str, datetime]:

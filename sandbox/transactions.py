@@ -15,12 +15,12 @@ from typing import Any
 
 from sandbox.catalog import EXCHANGE_RATES, ITEMS, TERMS
 from sandbox.clock import PACIFIC
-from sandbox.store import CENT, Company, meta_data, void_invoice
+from sandbox.store import CENT, Company, meta_data, settle_transaction, void_invoice
 
 TAX_RATE = Decimal("0.08")
 
 
-@dataclass
+@dataclass(slots=True)
 class _Txn:
     """A planned transaction; Ids are given in creation order once all are planned."""
 
@@ -30,15 +30,16 @@ class _Txn:
     created: datetime
     body: dict[str, Any] = field(default_factory=dict)
     applications: list[tuple[_Txn, Decimal]] = field(default_factory=list)
-    obj: dict[str, Any] | None = None
+    #: Payments applied to this invoice or credit memo, and what each applied.
+    paid_by: list[tuple[_Txn, Decimal]] = field(default_factory=list)
 
 
 class TransactionBuilder:
     """Plans each customer's invoices, payments and credit memos, then creates them in time order."""
 
-    def __init__(self, company: Company, rng: random.Random, now: datetime) -> None:
+    def __init__(self, company: Company, now: datetime) -> None:
         self.company = company
-        self.rng = rng
+        self.rng = random.Random(0)
         self.now = now
         self.today = now.astimezone(PACIFIC).date()
         self.plans: list[_Txn] = []
@@ -48,8 +49,11 @@ class TransactionBuilder:
         moment = datetime.combine(day, time(8), PACIFIC) + timedelta(minutes=self.rng.randrange(600))
         return min(moment, self.now - timedelta(minutes=self.rng.randrange(5, 600)))
 
-    def plan(self, invoices_per_customer: int) -> None:
-        for customer in list(self.company.entities["Customer"].values()):
+    def plan(self, customers: list[dict[str, Any]], rng: random.Random, invoices_per_customer: int) -> list[_Txn]:
+        """Plan these customers' transactions, drawing from ``rng``; in planning order."""
+        self.rng = rng
+        self.plans = []
+        for customer in customers:
             count = self.rng.randrange(0, 2 * invoices_per_customer + 1)
             invoices = [self._plan_invoice(customer) for _ in range(count)]
             self._plan_payments(customer, invoices)
@@ -57,6 +61,7 @@ class TransactionBuilder:
                 self._plan_unapplied_payment(customer)
             if customer["Active"] and self.rng.random() < 0.10:
                 self._plan_credit_memo(customer, invoices)
+        return self.plans
 
     def _plan_invoice(self, customer: dict[str, Any]) -> _Txn:
         rng = self.rng
@@ -124,6 +129,7 @@ class TransactionBuilder:
         plan = _Txn("Payment", customer, pay_date, min(created, self.now), {"extra": extra}, applications)
         for invoice, amount in applications:
             invoice.body["paid"] = invoice.body.get("paid", Decimal(0)) + amount
+            invoice.paid_by.append((plan, amount))
         self.plans.append(plan)
         return plan
 
@@ -146,22 +152,42 @@ class TransactionBuilder:
             payment = self._plan_payment(customer, max(txn_date, target.txn_date), [(target, item[2])])
             payment.created = min(self.now, max(payment.created, memo.created + timedelta(minutes=5)))
             payment.body["credit"] = (memo, item[2])
+            memo.paid_by.append((payment, item[2]))
 
-    def materialize(self) -> None:
-        next_id, doc_number = 100, 1001
-        for plan in sorted(self.plans, key=lambda p: p.created):
-            plan.body["Id"] = str(next_id)
-            next_id += 1
-            if plan.kind in ("Invoice", "CreditMemo"):
-                plan.body["DocNumber"] = str(doc_number)
-                doc_number += 1
-            build = {"Invoice": self._invoice, "CreditMemo": self._credit_memo, "Payment": self._payment}[plan.kind]
-            plan.obj = build(plan)
-            self.company.add(plan.kind, plan.obj)
-            self._touch(plan.customer, plan.created)
+    def materialize(self, plans: list[_Txn], numbers: list[tuple[str, str]]) -> None:
+        """Store planned transactions in their final state, given each plan's (Id, DocNumber).
+
+        Objects go straight into the company's tables, compactly, and are not
+        kept; the customers they belong to are left to be stored by the caller.
+        """
+        build = {"Invoice": self._invoice, "CreditMemo": self._credit_memo, "Payment": self._payment}
+        for plan, (txn_id, doc_number) in zip(plans, numbers, strict=True):
+            plan.body["Id"] = txn_id
+            if doc_number:
+                plan.body["DocNumber"] = doc_number
+                plan.body["open"] = plan.body["total"]
+        for plan in sorted(plans, key=lambda p: p.created):
+            obj = build[plan.kind](plan)
+            if plan.kind == "Payment":
+                settle_transaction(obj, [])
+            else:
+                self._link(obj, plan)
+            self.company.entities[plan.kind].store(obj)
+            self._touch(plan.customer, obj["MetaData"]["LastUpdatedTime"])
 
     def _touch(self, obj: dict[str, Any], instant: datetime) -> None:
         obj["MetaData"]["LastUpdatedTime"] = max(obj["MetaData"]["LastUpdatedTime"], instant)
+
+    def _link(self, target: dict[str, Any], plan: _Txn) -> None:
+        """Link an invoice or credit memo to the payments applied to it, in the order they came."""
+        applied = []
+        for payment, amount in sorted(plan.paid_by, key=lambda paid: paid[0].created):
+            link = {"TxnId": payment.body["Id"], "TxnType": "Payment"}
+            target.setdefault("LinkedTxn", []).append(link)
+            target["SyncToken"] = str(int(target["SyncToken"]) + 1)
+            self._touch(target, payment.created)
+            applied.append({"Line": [{"Amount": amount, "LinkedTxn": [{"TxnId": target["Id"], "TxnType": plan.kind}]}]})
+        settle_transaction(target, applied)
 
     def _sales_lines(
         self, lines: list[tuple[tuple[str, str, Decimal], int]], subtotal: Decimal
@@ -263,12 +289,11 @@ class TransactionBuilder:
 
     def _payment(self, plan: _Txn) -> dict[str, Any]:
         customer = plan.customer
-        lines = [self._payment_line(invoice.obj, amount) for invoice, amount in plan.applications]
+        lines = [self._payment_line(invoice, amount) for invoice, amount in plan.applications]
         credit = plan.body.get("credit")
         if credit is not None:
             memo, amount = credit
-            lines.append({"Amount": amount, "LinkedTxn": [{"TxnId": memo.obj["Id"], "TxnType": "CreditMemo"}]})
-            self._link(memo.obj, plan)
+            lines.append({"Amount": amount, "LinkedTxn": [{"TxnId": memo.body["Id"], "TxnType": "CreditMemo"}]})
         total = sum((amount for _, amount in plan.applications), Decimal(0)) + plan.body["extra"]
         total -= credit[1] if credit else Decimal(0)
         payment = {
@@ -292,31 +317,23 @@ class TransactionBuilder:
         if self.rng.random() < 0.6:
             payment["PaymentMethodRef"] = {"value": "2"}  # Check
             payment["PaymentRefNum"] = str(self.rng.randrange(1000, 99999))
-        for invoice, _ in plan.applications:
-            self._link(invoice.obj, plan)
         return payment
 
-    def _payment_line(self, invoice: dict[str, Any] | None, amount: Decimal) -> dict[str, Any]:
-        assert invoice is not None, "a payment is created after the invoices it pays"
-        open_before = invoice["Balance"]
-        invoice["Balance"] = open_before - amount
+    def _payment_line(self, invoice: _Txn, amount: Decimal) -> dict[str, Any]:
+        """A line paying ``amount`` of an invoice, with what was open on it before."""
+        open_before = invoice.body["open"]
+        invoice.body["open"] = open_before - amount
         return {
             "Amount": amount,
-            "LinkedTxn": [{"TxnId": invoice["Id"], "TxnType": "Invoice"}],
+            "LinkedTxn": [{"TxnId": invoice.body["Id"], "TxnType": "Invoice"}],
             "LineEx": {
                 "any": [
-                    _name_value("txnId", invoice["Id"]),
+                    _name_value("txnId", invoice.body["Id"]),
                     _name_value("txnOpenBalance", f"{open_before:.2f}"),
-                    _name_value("txnReferenceNumber", invoice["DocNumber"]),
+                    _name_value("txnReferenceNumber", invoice.body["DocNumber"]),
                 ]
             },
         }
-
-    def _link(self, target: dict[str, Any] | None, payment: _Txn) -> None:
-        assert target is not None
-        target.setdefault("LinkedTxn", []).append({"TxnId": payment.body["Id"], "TxnType": "Payment"})
-        target["SyncToken"] = str(int(target["SyncToken"]) + 1)
-        self._touch(target, payment.created)
 
 
 def _plain(value: Decimal) -> Decimal | int:

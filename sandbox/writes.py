@@ -18,9 +18,7 @@ from typing import Any
 
 from sandbox import builders
 from sandbox.faults import QboFault
-from sandbox.store import ENTITIES, Company, render
-
-TRANSACTIONS = frozenset({"Invoice", "Payment", "CreditMemo"})
+from sandbox.store import ENTITIES, TRANSACTIONS, Company, render
 
 
 def _unsupported(detail: str) -> QboFault:
@@ -119,16 +117,11 @@ def _save(
     company: Company, entity: str, body: dict[str, Any], existing: dict[str, Any] | None, now: datetime
 ) -> dict[str, Any]:
     """Build, check and store a created or updated object; balances follow."""
-    new_id = builders.next_txn_id(company) if entity in TRANSACTIONS else builders.next_name_id(company, entity)
+    new_id = company.next_txn_id() if entity in TRANSACTIONS else company.next_name_id(entity)
     obj = {**_fields(company, entity, body, existing, now), **builders.identity(existing, new_id, now)}
-    if entity == "Payment":
-        _relink(company, obj, now)
-    company.add(entity, obj)
-    company.recompute_balances()
+    previous = (existing or {}).get("CustomerRef", {}).get("value")
+    company.save(entity, obj, now, previous_customer=previous)
     company.emit(entity, obj["Id"], "Create" if existing is None else "Update", now)
-    customer = company.entities["Customer"].get(obj.get("CustomerRef", {}).get("value", ""))
-    if customer is not None and customer is not obj:
-        customer["MetaData"]["LastUpdatedTime"] = now
     return obj
 
 
@@ -161,13 +154,3 @@ def _fields(
             fields["SalesTermRef"] = {"value": term["Id"], "name": term["Name"]}
         fields["DueDate"] = due
     return fields
-
-
-def _relink(company: Company, payment: dict[str, Any], now: datetime) -> None:
-    """Point the invoices and credit memos a payment applies to at it (and away, if no longer)."""
-    company.unlink_payment_targets(payment["Id"], now)
-    for line in payment["Line"]:
-        link = line["LinkedTxn"][0]
-        target = company.entities[link["TxnType"]][link["TxnId"]]
-        target.setdefault("LinkedTxn", []).append({"TxnId": payment["Id"], "TxnType": "Payment"})
-        company.touch(target, now)

@@ -126,15 +126,17 @@ def test_paging_skips_no_row_when_a_row_changes_mid_sync(
     qb_config: QuickBooksConfig, sandbox_server: SandboxServer, realm_id: str
 ) -> None:
     company = _company(sandbox_server, realm_id)
-    invoices = sorted(company.entities["Invoice"].values(), key=lambda i: int(i["Id"]))
-    tie = min(i["MetaData"]["LastUpdatedTime"] for i in invoices) - timedelta(days=1)
-    for invoice in invoices[:12]:  # the 12 oldest changes, all in one second
-        invoice["MetaData"]["LastUpdatedTime"] = tie
+    table = company.entities["Invoice"]
+    tie = min(i["MetaData"]["LastUpdatedTime"] for i in table.values()) - timedelta(days=1)
+    with company.session():
+        for invoice_id in list(table)[:12]:  # the 12 oldest changes, all in one second
+            table[invoice_id]["MetaData"]["LastUpdatedTime"] = tie
     pages = qb_config.open_clients()[0].changed_since("Invoice", None, page_size=5)
     seen = [row["Id"] for row in next(pages)]
     # The first row read is edited before the next page: under offset paging every
     # later row shifts up by one and one is never read.
-    company.touch(company.entities["Invoice"][seen[0]], sandbox_server.sandbox.clock.advance(5))
+    with company.session():
+        company.touch(company.entities["Invoice"][seen[0]], sandbox_server.sandbox.clock.advance(5))
     for page in pages:
         seen += [row["Id"] for row in page]
     assert set(seen) == set(company.entities["Invoice"])
@@ -213,9 +215,10 @@ def test_company_without_payments_still_gets_every_contract_table(
     from pipelines.quickbooks.settings import contract_tables
 
     company = _company(sandbox_server, realm_id)
-    company.entities["Payment"].clear()
-    company.entities["CreditMemo"].clear()
-    company.recompute_balances()
+    with company.session():
+        for entity in ("Payment", "CreditMemo"):
+            for entity_id in list(company.entities[entity]):
+                company.delete(entity, entity_id, sandbox_server.sandbox.clock.now())
     ensure_contract_tables(run_sync())
     tables = {
         row[0]
@@ -228,23 +231,24 @@ def test_company_without_payments_still_gets_every_contract_table(
 
     invoice = next(i for i in company.entities["Invoice"].values() if i["Balance"] > 0)
     now = sandbox_server.sandbox.clock.advance(60)
-    company.add(
-        "Payment",
-        {
-            "Id": "99999",
-            "SyncToken": "0",
-            "domain": "QBO",
-            "sparse": False,
-            "MetaData": {"CreateTime": now, "LastUpdatedTime": now},
-            "TxnDate": now.date(),
-            "CustomerRef": dict(invoice["CustomerRef"]),
-            "CurrencyRef": dict(invoice["CurrencyRef"]),
-            "TotalAmt": Decimal("10.00"),
-            "UnappliedAmt": Decimal(0),
-            "Line": [{"Amount": Decimal("10.00"), "LinkedTxn": [{"TxnId": invoice["Id"], "TxnType": "Invoice"}]}],
-        },
-    )
-    company.recompute_balances()
+    with company.session():
+        company.save(
+            "Payment",
+            {
+                "Id": "99999",
+                "SyncToken": "0",
+                "domain": "QBO",
+                "sparse": False,
+                "MetaData": {"CreateTime": now, "LastUpdatedTime": now},
+                "TxnDate": now.date(),
+                "CustomerRef": dict(invoice["CustomerRef"]),
+                "CurrencyRef": dict(invoice["CurrencyRef"]),
+                "TotalAmt": Decimal("10.00"),
+                "UnappliedAmt": Decimal(0),
+                "Line": [{"Amount": Decimal("10.00"), "LinkedTxn": [{"TxnId": invoice["Id"], "TxnType": "Invoice"}]}],
+            },
+            now,
+        )
     run_sync()  # rows now arrive in the tables created empty
     assert warehouse_rows("select txn_id, txn_type from raw_quickbooks.payments__line__linked_txn") == [
         (invoice["Id"], "Invoice")

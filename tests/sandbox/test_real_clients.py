@@ -1,0 +1,720 @@
+"""Contract test: Intuit's own OAuth client and python-quickbooks, unmodified, against the sandbox.
+
+``intuit-oauth`` (intuitlib) and ``python-quickbooks`` are what many QuickBooks
+integrations are written with. Pointed at the sandbox over real HTTP, they must
+not be able to tell it from Intuit: intuitlib finds every OAuth endpoint through
+the discovery document, python-quickbooks only has its API base URL swapped
+(``qb.api_url_v3`` on the instance: ``QuickBooks.api_url`` answers it for every
+call when the auth client's environment is not ``"sandbox"``).
+
+The only concession to a local server is ``OAUTHLIB_INSECURE_TRANSPORT``:
+python-quickbooks sends API calls through requests-oauthlib's ``OAuth2Session``,
+which refuses plain ``http://`` URLs without it.
+
+Expected values come from the API itself (a customer's balance is checked
+against its open invoices read through the client, the aging report against the
+open invoices), so the tests hold whatever seeded company the generator makes.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import secrets
+from collections.abc import Iterator
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo
+
+import pytest
+import requests
+from intuitlib.client import AuthClient
+from intuitlib.enums import Scopes
+from intuitlib.exceptions import AuthClientError
+from quickbooks import QuickBooks
+from quickbooks.batch import batch_create, batch_delete, batch_update
+from quickbooks.cdc import change_data_capture
+from quickbooks.exceptions import (
+    AuthorizationException,
+    ObjectNotFoundException,
+    QuickbooksException,
+    ValidationException,
+)
+from quickbooks.objects.base import EmailAddress, LinkedTxn, Ref
+from quickbooks.objects.company_info import CompanyInfo
+from quickbooks.objects.customer import Customer
+from quickbooks.objects.detailline import SalesItemLine, SalesItemLineDetail
+from quickbooks.objects.invoice import Invoice
+from quickbooks.objects.payment import Payment, PaymentLine
+
+from sandbox import SandboxServer, build_sandbox
+
+REDIRECT_URI = "https://app.example.com/quickbooks/callback"
+PACIFIC = ZoneInfo("America/Los_Angeles")
+CENT = Decimal("0.01")
+_names = itertools.count(1)
+
+
+# --- plumbing: a sandbox of our own, connections through the real clients ----------------------------------
+
+
+@pytest.fixture(scope="module", autouse=True)
+def insecure_transport() -> Iterator[None]:
+    """requests-oauthlib refuses http:// unless told otherwise (the sandbox serves plain HTTP)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
+        yield
+
+
+@pytest.fixture(scope="module")
+def server(insecure_transport: None) -> Iterator[SandboxServer]:
+    """Two seeded companies, private to this module: its tests write."""
+    with SandboxServer(build_sandbox(seed=11, customers=12, realms=2, invoices_per_customer=3)) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def auth_client(server: SandboxServer) -> AuthClient:
+    return connect(server)
+
+
+@pytest.fixture(scope="module")
+def qb(server: SandboxServer, auth_client: AuthClient) -> QuickBooks:
+    return quickbooks(server, auth_client)
+
+
+def discovery_url(server: SandboxServer) -> str:
+    """Written like intuitlib's own DISCOVERY_URL values, trailing slash included."""
+    return f"{server.base_url}/.well-known/openid_configuration/"
+
+
+def auth_client_for(server: SandboxServer, **kwargs: Any) -> AuthClient:
+    return AuthClient(
+        server.sandbox.client_id,
+        kwargs.pop("client_secret", server.sandbox.client_secret),
+        REDIRECT_URI,
+        environment=discovery_url(server),
+        **kwargs,
+    )
+
+
+def authorize(client: AuthClient) -> dict[str, str]:
+    """Follow intuitlib's authorization URL to the consent redirect; its query parameters."""
+    answer = requests.get(client.get_authorization_url([Scopes.ACCOUNTING]), allow_redirects=False, timeout=10)
+    assert answer.status_code == 302, answer.text
+    location = answer.headers["location"]
+    assert location.startswith(REDIRECT_URI + "?")
+    return {name: values[0] for name, values in parse_qs(urlsplit(location).query).items()}
+
+
+def connect(server: SandboxServer) -> AuthClient:
+    """A new connection made the way an app makes one: consent, then the code exchange."""
+    client = auth_client_for(server)
+    redirect = authorize(client)
+    client.get_bearer_token(redirect["code"], realm_id=redirect["realmId"])
+    return client
+
+
+def quickbooks(server: SandboxServer, client: AuthClient, company_id: str | None = None) -> QuickBooks:
+    qb = QuickBooks(
+        auth_client=client,
+        refresh_token=client.refresh_token,
+        company_id=company_id or client.realm_id,
+        minorversion=75,
+    )
+    qb.api_url_v3 = f"{server.base_url}/v3"
+    return qb
+
+
+def money(value: Any) -> Decimal:
+    return Decimal(str(value)).quantize(CENT)
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix} {next(_names)} {secrets.token_hex(3)}"
+
+
+def new_customer(qb: QuickBooks, prefix: str = "Contract Customer") -> Customer:
+    customer = Customer()
+    customer.DisplayName = unique(prefix)
+    customer.GivenName = "Ada"
+    customer.FamilyName = "Lovelace"
+    customer.PrimaryEmailAddr = EmailAddress()
+    customer.PrimaryEmailAddr.Address = "ada@example.com"
+    return customer.save(qb=qb)
+
+
+def sales_line(amount: str, description: str = "Consulting") -> SalesItemLine:
+    line = SalesItemLine()
+    line.Amount = float(amount)
+    line.Description = description
+    line.SalesItemLineDetail = SalesItemLineDetail()
+    line.SalesItemLineDetail.ItemRef = Ref()
+    line.SalesItemLineDetail.ItemRef.value = "1"
+    line.SalesItemLineDetail.Qty = 1
+    line.SalesItemLineDetail.UnitPrice = float(amount)
+    return line
+
+
+def new_invoice(qb: QuickBooks, customer: Customer, *amounts: str) -> Invoice:
+    invoice = Invoice()
+    invoice.CustomerRef = customer.to_ref()
+    invoice.Line = [sales_line(amount, f"Line {index}") for index, amount in enumerate(amounts, 1)]
+    return invoice.save(qb=qb)
+
+
+def new_payment(qb: QuickBooks, customer: Customer, total: str, applied: dict[str, str]) -> Payment:
+    payment = Payment()
+    payment.CustomerRef = customer.to_ref()
+    payment.TotalAmt = float(total)
+    for invoice_id, amount in applied.items():
+        line = PaymentLine()
+        line.Amount = float(amount)
+        link = LinkedTxn()
+        link.TxnId = invoice_id
+        link.TxnType = "Invoice"
+        line.LinkedTxn = [link]
+        payment.Line.append(line)
+    return payment.save(qb=qb)
+
+
+def open_balance(qb: QuickBooks, customer_id: str) -> Decimal:
+    """What a customer owes, summed from its invoices as the client reads them."""
+    invoices = Invoice.filter(CustomerRef=customer_id, max_results=1000, qb=qb)
+    return sum((money(invoice.Balance) for invoice in invoices), Decimal(0))
+
+
+def sandbox_now(server: SandboxServer) -> datetime:
+    """The sandbox's now as QuickBooks' Pacific wall time, whole seconds, naive (as python-quickbooks sends it)."""
+    return server.sandbox.clock.now().astimezone(PACIFIC).replace(tzinfo=None, microsecond=0)
+
+
+# --- intuitlib: discovery, authorization code, refresh rotation, revoke ------------------------------------
+
+
+def test_intuitlib_reads_every_endpoint_from_the_discovery_document(server: SandboxServer) -> None:
+    client = auth_client_for(server)
+    base = server.base_url
+    assert client.auth_endpoint == f"{base}/connect/oauth2"
+    assert client.token_endpoint == f"{base}/oauth2/v1/tokens/bearer"
+    assert client.revoke_endpoint == f"{base}/oauth2/v1/tokens/revoke"
+    assert client.issuer_uri == base
+    assert client.user_info_url.startswith(base) and client.jwks_uri.startswith(base)
+
+
+def test_authorization_code_flow_gives_tokens_for_the_consenting_realm(server: SandboxServer) -> None:
+    client = auth_client_for(server)
+    redirect = authorize(client)
+    assert redirect["state"] == client.state_token, "the CSRF state comes back unchanged"
+    assert redirect["realmId"] == server.sandbox.store.realm_ids[0]
+    client.get_bearer_token(redirect["code"], realm_id=redirect["realmId"])
+    assert client.realm_id == redirect["realmId"]
+    assert client.access_token and client.refresh_token.startswith("RT1-")
+    assert client.expires_in == 3600
+    assert client.x_refresh_token_expires_in == 8_726_400
+    with pytest.raises(AuthClientError) as reused:
+        client.get_bearer_token(redirect["code"], realm_id=redirect["realmId"])
+    assert reused.value.status_code == 400
+    assert json.loads(reused.value.content) == {"error": "invalid_grant"}, "a code is good for one exchange"
+    info = CompanyInfo.get(client.realm_id, qb=quickbooks(server, client))
+    assert info.CompanyName == "Sandbox Company_US_1"
+
+
+def test_code_exchange_checks_the_redirect_uri(server: SandboxServer) -> None:
+    redirect = authorize(auth_client_for(server))
+    other = AuthClient(
+        server.sandbox.client_id,
+        server.sandbox.client_secret,
+        "https://elsewhere.example.com/callback",
+        environment=discovery_url(server),
+    )
+    with pytest.raises(AuthClientError) as refused:
+        other.get_bearer_token(redirect["code"], realm_id=redirect["realmId"])
+    assert refused.value.status_code == 400
+    assert json.loads(refused.value.content)["error"] == "invalid_grant"
+
+
+def test_refresh_rotates_the_refresh_token_and_retires_the_old_one(server: SandboxServer) -> None:
+    client = connect(server)
+    first_refresh, first_access = client.refresh_token, client.access_token
+    client.refresh()
+    assert client.refresh_token != first_refresh
+    assert client.access_token != first_access
+    assert client.expires_in == 3600
+    with pytest.raises(AuthClientError) as stale:
+        client.refresh(refresh_token=first_refresh)
+    assert stale.value.status_code == 400
+    assert json.loads(stale.value.content) == {"error": "invalid_grant"}
+    # python-quickbooks refreshes through the auth client when it has no access token yet.
+    fresh = auth_client_for(server)
+    qb = QuickBooks(auth_client=fresh, refresh_token=client.refresh_token, company_id=client.realm_id, minorversion=75)
+    qb.api_url_v3 = f"{server.base_url}/v3"
+    assert qb.refresh_token == fresh.refresh_token != client.refresh_token, "QuickBooks keeps the rotated token"
+    assert CompanyInfo.get(client.realm_id, qb=qb).CompanyName == "Sandbox Company_US_1"
+
+
+def test_revoke_ends_the_connection(server: SandboxServer) -> None:
+    client = connect(server)
+    qb = quickbooks(server, client)
+    assert Customer.count(qb=qb) > 0
+    refresh_token = client.refresh_token
+    assert client.revoke() is True
+    with pytest.raises(AuthClientError) as refused:
+        client.refresh(refresh_token=refresh_token)
+    assert refused.value.status_code == 400
+    assert json.loads(refused.value.content) == {"error": "invalid_grant"}
+    with pytest.raises(AuthorizationException) as denied:
+        Customer.count(qb=qb)
+    assert denied.value.error_code == 401, "the access token of a revoked connection is refused too"
+
+
+def test_revoking_the_access_token_revokes_the_connection(server: SandboxServer) -> None:
+    client = connect(server)
+    assert client.revoke(token=client.access_token) is True
+    with pytest.raises(AuthClientError) as refused:
+        client.refresh()
+    assert refused.value.status_code == 400
+    assert json.loads(refused.value.content) == {"error": "invalid_grant"}
+
+
+def test_wrong_client_secret_is_refused(server: SandboxServer) -> None:
+    client = auth_client_for(server, client_secret="not-the-secret")
+    redirect = authorize(client)
+    with pytest.raises(AuthClientError) as refused:
+        client.get_bearer_token(redirect["code"], realm_id=redirect["realmId"])
+    assert refused.value.status_code == 401
+    assert json.loads(refused.value.content) == {"error": "invalid_client"}
+
+
+# --- python-quickbooks: reads and queries -------------------------------------------------------------------
+
+
+def test_customer_all_count_and_active_filter(qb: QuickBooks) -> None:
+    retired = Customer.get(new_customer(qb, "Retired Customer").Id, qb=qb)
+    retired.Active = False
+    assert retired.save(qb=qb).Active is False
+    active = Customer.all(max_results=1000, qb=qb)
+    assert len(active) == Customer.count(qb=qb) > 10
+    assert all(customer.Active is True for customer in active), "name lists hide inactive rows by default"
+    assert retired.Id not in {customer.Id for customer in active}
+    assert len({customer.Id for customer in active}) == len(active)
+    inactive = Customer.where("Active = false", qb=qb)
+    assert retired.Id in {customer.Id for customer in inactive}
+    assert all(customer.Active is False for customer in inactive)
+    assert Customer.count("Active IN (true, false)", qb=qb) == len(active) + len(inactive)
+    ordered = Customer.all(order_by="DisplayName", max_results=1000, qb=qb)
+    names = [customer.DisplayName.lower() for customer in ordered]
+    assert names == sorted(names)
+    for customer in active[:5]:
+        assert money(customer.Balance) == open_balance(qb, customer.Id), customer.DisplayName
+
+
+def test_filter_escapes_apostrophes_the_way_quickbooks_reads_them(qb: QuickBooks) -> None:
+    quoted = next(customer for customer in Customer.all(max_results=1000, qb=qb) if "'" in customer.DisplayName)
+    (found,) = Customer.filter(DisplayName=quoted.DisplayName, qb=qb)
+    assert found.Id == quoted.Id
+    assert Customer.choose([quoted.DisplayName], field="DisplayName", qb=qb)[0].Id == quoted.Id
+
+
+def test_invoice_count_get_and_filter_agree(qb: QuickBooks) -> None:
+    total = Invoice.count(qb=qb)
+    assert total > 20
+    everything = Invoice.all(max_results=1000, qb=qb)
+    assert len(everything) == total
+    open_invoices = Invoice.where("Balance > '0'", max_results=1000, qb=qb)
+    assert Invoice.count("Balance > '0'", qb=qb) == len(open_invoices) > 0
+    assert all(money(invoice.Balance) > 0 for invoice in open_invoices)
+    sample = open_invoices[0]
+    invoice = Invoice.get(sample.Id, qb=qb)
+    assert (invoice.Id, invoice.DocNumber, invoice.SyncToken) == (sample.Id, sample.DocNumber, sample.SyncToken)
+    assert invoice.CustomerRef.value == sample.CustomerRef.value
+    items = [line for line in invoice.Line if line.DetailType == "SalesItemLineDetail"]
+    (subtotal,) = [line for line in invoice.Line if line.DetailType == "SubTotalLineDetail"]
+    assert money(subtotal.Amount) == sum((money(line.Amount) for line in items), Decimal(0))
+    tax = money(invoice.TxnTaxDetail.TotalTax) if invoice.TxnTaxDetail else Decimal(0)
+    assert money(invoice.TotalAmt) == money(subtotal.Amount) + tax
+    paid = money(invoice.TotalAmt) - money(invoice.Balance)
+    assert paid >= 0
+    if paid:
+        assert any(link.TxnType == "Payment" for link in invoice.LinkedTxn), "what was paid is linked"
+    by_customer = Invoice.filter(CustomerRef=invoice.CustomerRef.value, qb=qb)
+    assert invoice.Id in {other.Id for other in by_customer}
+    assert {other.CustomerRef.value for other in by_customer} == {invoice.CustomerRef.value}
+    (by_number,) = Invoice.filter(DocNumber=invoice.DocNumber, qb=qb)
+    assert by_number.Id == invoice.Id
+
+
+def test_paging_with_start_position_and_max_results(qb: QuickBooks) -> None:
+    ordered = [invoice.Id for invoice in Invoice.where(order_by="DocNumber", max_results=1000, qb=qb)]
+    assert len(ordered) == Invoice.count(qb=qb)
+    pages: list[list[str]] = []
+    start = 1
+    while True:
+        page = Invoice.where(order_by="DocNumber", start_position=start, max_results=7, qb=qb)
+        if not page:
+            break
+        pages.append([invoice.Id for invoice in page])
+        start += 7
+    assert [len(page) for page in pages[:-1]] == [7] * (len(pages) - 1)
+    assert 1 <= len(pages[-1]) <= 7
+    assert [invoice_id for page in pages for invoice_id in page] == ordered
+    raw = qb.query("SELECT * FROM Invoice ORDER BY DocNumber STARTPOSITION 3 MAXRESULTS 4")["QueryResponse"]
+    assert (raw["startPosition"], raw["maxResults"]) == (3, 4)
+    assert [row["Id"] for row in raw["Invoice"]] == ordered[2:6]
+    via_query = Invoice.query("SELECT * FROM Invoice ORDERBY DocNumber DESC MAXRESULTS 2", qb=qb)
+    assert [invoice.Id for invoice in via_query] == ordered[::-1][:2]
+    beyond = Invoice.where(start_position=len(ordered) + 1, max_results=5, qb=qb)
+    assert beyond == [], "past the end QueryResponse carries no Invoice key"
+
+
+def test_company_info(qb: QuickBooks, auth_client: AuthClient) -> None:
+    info = CompanyInfo.get(auth_client.realm_id, qb=qb)
+    assert info.CompanyName == "Sandbox Company_US_1"
+    assert info.Country == "US"
+    assert info.CompanyAddr.City == "San Pablo"
+
+
+# --- python-quickbooks: writes ------------------------------------------------------------------------------
+
+
+def test_customer_create_sparse_update_and_full_update(qb: QuickBooks) -> None:
+    created = new_customer(qb)
+    assert created.Id and created.SyncToken == "0"
+    assert created.FullyQualifiedName == created.DisplayName
+    assert money(created.Balance) == 0 and created.Active is True
+    read = Customer.get(created.Id, qb=qb)
+    assert (read.GivenName, read.FamilyName) == ("Ada", "Lovelace")
+    assert read.PrimaryEmailAddr.Address == "ada@example.com"
+
+    sparse = {"Id": created.Id, "SyncToken": created.SyncToken, "sparse": True, "CompanyName": "Analytical Engines"}
+    answer = qb.update_object("Customer", json.dumps(sparse))
+    assert answer["Customer"]["SyncToken"] == "1"
+    read = Customer.get(created.Id, qb=qb)
+    assert read.CompanyName == "Analytical Engines"
+    assert read.GivenName == "Ada" and read.PrimaryEmailAddr.Address == "ada@example.com", "sparse keeps the rest"
+
+    read.PrimaryEmailAddr = None  # left out of a full update: cleared
+    read.Notes = "Prefers email"
+    saved = read.save(qb=qb)
+    assert saved.SyncToken == "2"
+    assert saved.Notes == "Prefers email"
+    again = Customer.get(created.Id, qb=qb)
+    assert again.PrimaryEmailAddr is None
+    assert again.CompanyName == "Analytical Engines"
+
+    renamed = Customer.get(created.Id, qb=qb)
+    renamed.sparse = True
+    renamed.DisplayName = unique("Renamed Customer")
+    assert renamed.save(qb=qb).FullyQualifiedName == renamed.DisplayName
+    (found,) = Customer.filter(DisplayName=renamed.DisplayName, qb=qb)
+    assert found.Id == created.Id
+
+
+def test_request_id_makes_a_create_idempotent(qb: QuickBooks) -> None:
+    customer = Customer()
+    customer.DisplayName = unique("Idempotent Customer")
+    request_id = secrets.token_hex(8)
+    first = customer.save(qb=qb, request_id=request_id)
+    retry = Customer()
+    retry.DisplayName = customer.DisplayName
+    second = retry.save(qb=qb, request_id=request_id)
+    assert second.Id == first.Id
+    assert len(Customer.filter(DisplayName=customer.DisplayName, qb=qb)) == 1
+
+
+def test_invoice_create_full_and_sparse_update_recompute_balances(qb: QuickBooks) -> None:
+    customer = new_customer(qb)
+    invoice = new_invoice(qb, customer, "100.00", "50.25")
+    assert invoice.Id and invoice.SyncToken == "0" and invoice.DocNumber
+    assert money(invoice.TotalAmt) == money(invoice.Balance) == Decimal("150.25")
+    assert [line.LineNum for line in invoice.Line if line.DetailType == "SalesItemLineDetail"] == [1, 2]
+    assert [money(line.Amount) for line in invoice.Line if line.DetailType == "SubTotalLineDetail"] == [
+        Decimal("150.25")
+    ]
+    assert date.fromisoformat(invoice.DueDate) >= date.fromisoformat(invoice.TxnDate)
+    assert money(Customer.get(customer.Id, qb=qb).Balance) == Decimal("150.25")
+
+    full = Invoice.get(invoice.Id, qb=qb)
+    full.Line = [line for line in full.Line if line.DetailType == "SalesItemLineDetail"][:1]
+    full.Line[0].Amount = 80.0
+    full.Line[0].SalesItemLineDetail.UnitPrice = 80.0
+    updated = full.save(qb=qb)
+    assert updated.SyncToken == "1"
+    assert money(updated.TotalAmt) == money(updated.Balance) == Decimal("80.00")
+    assert len([line for line in updated.Line if line.DetailType == "SalesItemLineDetail"]) == 1
+    assert money(Customer.get(customer.Id, qb=qb).Balance) == Decimal("80.00")
+
+    sparse = {"Id": invoice.Id, "SyncToken": "1", "sparse": True, "PrivateNote": "Call before the 15th"}
+    noted = Invoice.from_json(qb.update_object("Invoice", json.dumps(sparse))["Invoice"])
+    assert noted.SyncToken == "2" and noted.PrivateNote == "Call before the 15th"
+    assert money(noted.TotalAmt) == Decimal("80.00"), "a sparse update keeps the lines"
+    assert noted.DocNumber == invoice.DocNumber
+
+
+def test_payment_applies_to_an_invoice_and_its_delete_reopens_it(qb: QuickBooks) -> None:
+    customer = new_customer(qb)
+    invoice = new_invoice(qb, customer, "200.00")
+    payment = new_payment(qb, customer, "120.00", {invoice.Id: "75.00"})
+    assert money(payment.TotalAmt) == Decimal("120.00")
+    assert money(payment.UnappliedAmt) == Decimal("45.00")
+    paid = Invoice.get(invoice.Id, qb=qb)
+    assert money(paid.Balance) == Decimal("125.00")
+    assert [(link.TxnId, link.TxnType) for link in paid.LinkedTxn] == [(payment.Id, "Payment")]
+    assert money(Customer.get(customer.Id, qb=qb).Balance) == Decimal("125.00")
+
+    answer = Payment.get(payment.Id, qb=qb).delete(qb=qb)
+    assert answer["Payment"] == {"status": "Deleted", "domain": "QBO", "Id": payment.Id}
+    with pytest.raises(ObjectNotFoundException) as gone:
+        Payment.get(payment.Id, qb=qb)
+    assert gone.value.error_code == 610
+    reopened = Invoice.get(invoice.Id, qb=qb)
+    assert money(reopened.Balance) == Decimal("200.00")
+    assert reopened.LinkedTxn == []
+    assert money(Customer.get(customer.Id, qb=qb).Balance) == Decimal("200.00")
+
+
+def test_invoice_delete(qb: QuickBooks) -> None:
+    customer = new_customer(qb)
+    keep = new_invoice(qb, customer, "30.00")
+    doomed = new_invoice(qb, customer, "70.00")
+    count = Invoice.count(qb=qb)
+    answer = doomed.delete(qb=qb)
+    assert answer["Invoice"] == {"status": "Deleted", "domain": "QBO", "Id": doomed.Id}
+    with pytest.raises(ObjectNotFoundException) as gone:
+        Invoice.get(doomed.Id, qb=qb)
+    assert gone.value.error_code == 610
+    assert Invoice.count(qb=qb) == count - 1
+    assert [invoice.Id for invoice in Invoice.filter(CustomerRef=customer.Id, qb=qb)] == [keep.Id]
+    assert money(Customer.get(customer.Id, qb=qb).Balance) == Decimal("30.00")
+
+
+def test_void_invoice_and_void_payment(qb: QuickBooks) -> None:
+    customer = new_customer(qb)
+    invoice = new_invoice(qb, customer, "90.00", "10.00")
+    other = new_invoice(qb, customer, "40.00")
+    payment = new_payment(qb, customer, "60.00", {invoice.Id: "25.00", other.Id: "15.00"})
+    paid = Invoice.get(invoice.Id, qb=qb)
+
+    voided = Invoice.from_json(paid.void(qb=qb)["Invoice"])
+    assert voided.Id == invoice.Id and voided.SyncToken == str(int(paid.SyncToken) + 1)
+    assert money(voided.TotalAmt) == money(voided.Balance) == 0
+    assert all(money(line.Amount) == 0 for line in voided.Line)
+    assert voided.PrivateNote.startswith("Voided")
+    assert voided.LinkedTxn == []
+    assert Invoice.get(invoice.Id, qb=qb).DocNumber == invoice.DocNumber, "a voided invoice still exists"
+    freed = Payment.get(payment.Id, qb=qb)
+    assert money(freed.UnappliedAmt) == Decimal("45.00"), "what paid the voided invoice is unapplied now"
+    assert money(Customer.get(customer.Id, qb=qb).Balance) == Decimal("25.00")
+
+    voided_payment = Payment.from_json(freed.void(qb=qb)["Payment"])
+    assert money(voided_payment.TotalAmt) == 0 and voided_payment.Line == []
+    assert voided_payment.PrivateNote.startswith("Voided")
+    assert money(Invoice.get(other.Id, qb=qb).Balance) == Decimal("40.00")
+    assert money(Customer.get(customer.Id, qb=qb).Balance) == Decimal("40.00")
+
+
+def test_full_update_of_a_foreign_currency_invoice(sandbox_server: SandboxServer) -> None:
+    """Read, change a note, save: the commonest python-quickbooks update, on a CAD/EUR invoice.
+
+    The library sends back every field it read, ``ExchangeRate`` as a JSON float among them.
+    On a server of its own, so that a write that breaks the company cannot spill into other tests.
+    """
+    qb = quickbooks(sandbox_server, connect(sandbox_server))
+    foreign = next(i for i in Invoice.all(max_results=1000, qb=qb) if i.CurrencyRef.value != "USD")
+    full = Invoice.get(foreign.Id, qb=qb)
+    rate = Decimal(str(full.ExchangeRate))
+    assert rate != 1
+    full.PrivateNote = "Full update from python-quickbooks"
+    saved = full.save(qb=qb)
+    assert saved.SyncToken == str(int(full.SyncToken) + 1)
+    assert saved.PrivateNote == "Full update from python-quickbooks"
+    assert (money(saved.TotalAmt), money(saved.Balance)) == (money(full.TotalAmt), money(full.Balance))
+    assert Decimal(str(saved.ExchangeRate)) == rate
+    assert money(saved.HomeBalance) == (money(saved.Balance) * rate).quantize(CENT)
+    assert money(saved.HomeTotalAmt) == money(full.HomeTotalAmt) != 0
+
+
+def test_stale_sync_token_raises_5010(qb: QuickBooks) -> None:
+    customer = new_customer(qb)
+    invoice = new_invoice(qb, customer, "10.00")
+    mine, theirs = Invoice.get(invoice.Id, qb=qb), Invoice.get(invoice.Id, qb=qb)
+    theirs.PrivateNote = "theirs"
+    assert theirs.save(qb=qb).SyncToken == "1"
+    mine.PrivateNote = "mine"
+    with pytest.raises(QuickbooksException) as stale:
+        mine.save(qb=qb)
+    assert stale.value.error_code == 5010
+    assert stale.value.message == "Stale Object Error"
+    assert Invoice.get(invoice.Id, qb=qb).PrivateNote == "theirs", "the stale write changed nothing"
+    with pytest.raises(QuickbooksException) as stale_delete:
+        mine.delete(qb=qb)
+    assert stale_delete.value.error_code == 5010
+
+
+# --- change data capture, batch, reports --------------------------------------------------------------------
+
+
+def test_change_data_capture(server: SandboxServer, qb: QuickBooks) -> None:
+    server.sandbox.clock.advance(2)  # what earlier tests changed is now at least a second old
+    since = sandbox_now(server)
+    customer = new_customer(qb, "CDC Customer")
+    kept = new_invoice(qb, customer, "12.00")
+    doomed = new_invoice(qb, customer, "13.00")
+    doomed.delete(qb=qb)
+    cdc = change_data_capture([Customer, Invoice, Payment], since, qb=qb)
+    assert [row.Id for row in cdc.Customer] == [customer.Id]
+    invoices = list(cdc.Invoice)
+    assert [row.Id for row in invoices if getattr(row, "status", "") != "Deleted"] == [kept.Id]
+    (stub,) = [row for row in invoices if getattr(row, "status", "") == "Deleted"]
+    assert stub.Id == doomed.Id
+    assert invoices[-1] is stub, "deleted objects come after the changed ones"
+    assert not hasattr(cdc, "Payment"), "an entity without changes gets no group"
+    cutoff = since.replace(tzinfo=PACIFIC)
+    for row in [*cdc.Customer, *invoices]:
+        meta = row.MetaData  # a MetaData object on Invoice, a plain dict on Customer (no class_dict entry)
+        updated = meta["LastUpdatedTime"] if isinstance(meta, dict) else meta.LastUpdatedTime
+        assert datetime.fromisoformat(updated) >= cutoff
+
+
+def test_batch_create_update_and_delete(qb: QuickBooks) -> None:
+    customers = []
+    for _ in range(3):
+        customer = Customer()
+        customer.DisplayName = unique("Batch Customer")
+        customers.append(customer)
+    created = batch_create(customers, qb=qb)
+    assert created.faults == []
+    assert [c.DisplayName for c in created.successes] == [c.DisplayName for c in customers]
+    assert all(c.Id and c.SyncToken == "0" for c in created.successes)
+
+    for customer in created.successes:
+        customer.CompanyName = "Batch Co"
+    stale = Customer.get(created.successes[0].Id, qb=qb)
+    updated = batch_update(created.successes, qb=qb)
+    assert updated.faults == []
+    assert {(c.SyncToken, c.CompanyName) for c in updated.successes} == {("1", "Batch Co")}
+    assert Customer.get(created.successes[1].Id, qb=qb).CompanyName == "Batch Co"
+
+    stale.CompanyName = "Too late"
+    conflicting = batch_update([stale], qb=qb)
+    assert conflicting.successes == []
+    (fault,) = conflicting.faults
+    assert fault.Error[0].code == "5010"
+    assert fault.original_object is stale
+
+    invoices = [new_invoice(qb, updated.successes[0], "5.00"), new_invoice(qb, updated.successes[0], "6.00")]
+    deleted = batch_delete(invoices, qb=qb)
+    assert deleted.faults == []
+    assert sorted((i.Id, i.status) for i in deleted.successes) == sorted((i.Id, "Deleted") for i in invoices)
+    for invoice in invoices:
+        with pytest.raises(ObjectNotFoundException):
+            Invoice.get(invoice.Id, qb=qb)
+
+
+def _report_total(report: dict[str, Any]) -> Decimal:
+    (grand,) = [row for row in report["Rows"]["Row"] if row.get("group") == "GrandTotal"]
+    return money(grand["Summary"]["ColData"][-1]["value"])
+
+
+def test_aged_receivables_report_matches_the_open_invoices(server: SandboxServer, qb: QuickBooks) -> None:
+    today = server.sandbox.clock.today()
+    report = qb.get_report("AgedReceivables", qs={"report_date": today.isoformat(), "aging_method": "Current"})
+    assert report["Header"]["ReportName"] == "AgedReceivables"
+    assert [column["ColTitle"] for column in report["Columns"]["Column"]][1:] == [
+        "Current",
+        "1 - 30",
+        "31 - 60",
+        "61 - 90",
+        "91 and over",
+        "Total",
+    ]
+    open_invoices = [
+        invoice
+        for invoice in Invoice.where("Balance > '0'", max_results=1000, qb=qb)
+        if date.fromisoformat(invoice.TxnDate) <= today
+    ]
+    expected = sum(
+        ((money(invoice.Balance) * Decimal(str(invoice.ExchangeRate))).quantize(CENT) for invoice in open_invoices),
+        Decimal(0),
+    )
+    assert _report_total(report) == expected
+    by_customer = {
+        row["ColData"][0]["id"]: money(row["ColData"][-1]["value"]) for row in report["Rows"]["Row"] if "ColData" in row
+    }
+    customer = Customer.all(max_results=1000, qb=qb)
+    usd = next(c for c in customer if c.CurrencyRef.value == "USD" and money(c.Balance) > 0)
+    assert by_customer[usd.Id] == open_balance(qb, usd.Id)
+
+    detail = qb.get_report("AgedReceivableDetail", qs={"report_date": today.isoformat(), "aging_method": "Current"})
+    rows = [row for section in detail["Rows"]["Row"] for row in section["Rows"]["Row"]]
+    assert sorted(row["ColData"][1]["id"] for row in rows) == sorted(invoice.Id for invoice in open_invoices)
+
+    narrowed = qb.get_report("AgedReceivables", qs={"customer": usd.Id, "aging_method": "Current"})
+    assert _report_total(narrowed) == open_balance(qb, usd.Id)
+
+
+# --- errors as the library maps them ------------------------------------------------------------------------
+
+
+def test_unknown_id_is_object_not_found(qb: QuickBooks) -> None:
+    with pytest.raises(ObjectNotFoundException) as missing:
+        Invoice.get("987654321", qb=qb)
+    assert missing.value.error_code == 610
+    assert missing.value.message == "Object Not Found"
+
+
+def test_validation_faults(qb: QuickBooks) -> None:
+    customer = new_customer(qb)
+    without_lines = Invoice()
+    without_lines.CustomerRef = customer.to_ref()
+    with pytest.raises(ValidationException) as missing:
+        without_lines.save(qb=qb)
+    assert missing.value.error_code == 2020
+    unknown_customer = Invoice()
+    unknown_customer.CustomerRef = Ref()
+    unknown_customer.CustomerRef.value = "99999"
+    unknown_customer.Line = [sales_line("1.00")]
+    with pytest.raises(ValidationException) as invalid:
+        unknown_customer.save(qb=qb)
+    assert invalid.value.error_code == 2500
+    duplicate = Customer()
+    duplicate.DisplayName = customer.DisplayName.upper()
+    with pytest.raises(QuickbooksException) as clash:
+        duplicate.save(qb=qb)
+    assert clash.value.error_code == 6240
+    with pytest.raises(QuickbooksException) as bad_query:
+        qb.query("SELECT * FROM Invoice WHERE PrivateNote = 'x'")
+    assert bad_query.value.error_code == 4001
+
+
+def test_invalid_access_token_is_an_authorization_exception(server: SandboxServer) -> None:
+    client = auth_client_for(server, access_token="not-a-real-token", realm_id=server.sandbox.store.realm_ids[0])
+    qb = quickbooks(server, client)
+    with pytest.raises(AuthorizationException) as denied:
+        Customer.all(qb=qb)
+    assert denied.value.error_code == 401
+    assert "3200" in denied.value.detail
+
+
+def test_token_for_another_company_is_refused(server: SandboxServer, auth_client: AuthClient) -> None:
+    other_realm = server.sandbox.store.realm_ids[1]
+    assert other_realm != auth_client.realm_id
+    with pytest.raises(QuickbooksException) as refused:
+        Customer.count(qb=quickbooks(server, auth_client, company_id=other_realm))
+    assert refused.value.error_code == 3100
+
+
+def test_expired_access_token_then_refresh(sandbox_server: SandboxServer) -> None:
+    """On a server of its own: the clock moves past the access token's hour."""
+    client = connect(sandbox_server)
+    qb = quickbooks(sandbox_server, client)
+    count = Invoice.count(qb=qb)
+    sandbox_server.sandbox.clock.advance(3601)
+    with pytest.raises(AuthorizationException) as expired:
+        Invoice.count(qb=qb)
+    assert expired.value.error_code == 401
+    assert "Token expired" in expired.value.detail
+    client.refresh()
+    assert Invoice.count(qb=quickbooks(sandbox_server, client)) == count
