@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from sandbox.catalog import CURRENCY_NAMES, EXCHANGE_RATES
+from sandbox.catalog import CURRENCY_NAMES, exchange_rate
 from sandbox.clock import PACIFIC
 from sandbox.faults import QboFault
 from sandbox.store import CENT, Company, meta_data
@@ -170,8 +170,9 @@ def sales_form(company: Company, body: dict[str, Any], now: datetime) -> dict[st
     fields.setdefault("EmailStatus", "NotSet")
     if "PrimaryEmailAddr" in customer:
         fields.setdefault("BillEmail", dict(customer["PrimaryEmailAddr"]))
-    if currency in EXCHANGE_RATES:
-        rate = money(body.get("ExchangeRate") or EXCHANGE_RATES[currency], "ExchangeRate", places=None)
+    default_rate = exchange_rate(currency, company.home_currency)
+    if default_rate is not None:
+        rate = money(body.get("ExchangeRate") or default_rate, "ExchangeRate", places=None)
         if not rate.is_finite() or rate <= 0:
             raise invalid("ExchangeRate", f"ExchangeRate: '{rate}' must be more than zero")
         total = fields["TotalAmt"]

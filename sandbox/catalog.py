@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 
 #: The 29 customers of Intuit's US sample company (reference §11), in Id order.
@@ -119,6 +120,46 @@ ITEMS = (
 #: (Id, Name, DueDays) of a new US company's terms.
 TERMS = (("1", "Due on receipt", 0), ("2", "Net 15", 15), ("3", "Net 30", 30), ("4", "Net 60", 60), ("5", "Net 10", 10))
 
-CURRENCY_NAMES = {"USD": "United States Dollar", "CAD": "Canadian Dollar", "EUR": "Euro"}
-#: Home-currency value of one unit of the foreign currency.
-EXCHANGE_RATES = {"CAD": Decimal("0.73"), "EUR": Decimal("1.08")}
+CURRENCY_NAMES = {
+    "USD": "United States Dollar",
+    "CAD": "Canadian Dollar",
+    "EUR": "Euro",
+    "GBP": "British Pound Sterling",
+    "AUD": "Australian Dollar",
+}
+#: US-dollar value of one unit of each currency (the sandbox's fixed market).
+USD_VALUE = {
+    "USD": Decimal(1),
+    "CAD": Decimal("0.73"),
+    "EUR": Decimal("1.08"),
+    "GBP": Decimal("1.27"),
+    "AUD": Decimal("0.66"),
+}
+
+
+def exchange_rate(currency: str, home_currency: str) -> Decimal | None:
+    """Home-currency value of one unit of ``currency`` (QuickBooks' ExchangeRate); None at home."""
+    if currency == home_currency:
+        return None
+    return (USD_VALUE[currency] / USD_VALUE[home_currency]).quantize(Decimal("0.000001")).normalize()
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Where a sample company is and what it counts in: its CompanyInfo and currency settings."""
+
+    code: str
+    country: str
+    home_currency: str
+    second_currency: str
+    time_zone: str
+    address: tuple[str, str, str, str]
+
+
+#: Realm 1 is a US company, realm 2 Canadian, realm 3 British, realm 4 Australian, then round again.
+PROFILES = (
+    Profile("US", "US", "USD", "CAD", "America/Los_Angeles", ("123 Sierra Way", "San Pablo", "CA", "87999")),
+    Profile("CA", "CA", "CAD", "USD", "America/Vancouver", ("400 Granville St", "Vancouver", "BC", "V6C 1T2")),
+    Profile("UK", "GB", "GBP", "EUR", "Europe/London", ("10 Broad St", "London", "", "EC2N 1HQ")),
+    Profile("AU", "AU", "AUD", "USD", "Australia/Sydney", ("1 George St", "Sydney", "NSW", "2000")),
+)

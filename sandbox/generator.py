@@ -23,10 +23,12 @@ from sandbox.catalog import (
     CURRENCY_NAMES,
     FIRST_WORDS,
     JOB_NAMES,
+    PROFILES,
     SAMPLE_CUSTOMERS,
     SECOND_WORDS,
     STREETS,
     TERMS,
+    Profile,
 )
 from sandbox.store import Company, meta_data
 from sandbox.transactions import TransactionBuilder
@@ -40,30 +42,81 @@ def realm_id_for(seed: int, index: int = 0) -> str:
 class _NameLists:
     """The company, its terms and its customers (with jobs)."""
 
-    def __init__(self, realm_id: str, now: datetime, company_name: str) -> None:
+    def __init__(self, realm_id: str, now: datetime, company_name: str, profile: Profile) -> None:
         self.rng = random.Random(0)
         self.now = now
-        self.company = Company(realm_id=realm_id, info=self._company_info(realm_id, company_name))
+        self.profile = profile
+        self.company = Company(
+            realm_id=realm_id,
+            info=self._company_info(company_name),
+            home_currency=profile.home_currency,
+            preferences=self._preferences(),
+        )
 
-    def _company_info(self, realm_id: str, name: str) -> dict[str, Any]:
+    def _preferences(self) -> dict[str, Any]:
+        """The company's Preferences: currency settings, sales-form and report settings."""
+        return {
+            "SalesFormsPrefs": {
+                "CustomField": [
+                    {
+                        "CustomField": [
+                            {"Name": "SalesFormsPrefs.UseSalesCustom1", "Type": "BooleanType", "BooleanValue": True}
+                        ]
+                    },
+                    {
+                        "CustomField": [
+                            {"Name": "SalesFormsPrefs.SalesCustomName1", "Type": "StringType", "StringValue": "Crew #"}
+                        ]
+                    },
+                ],
+                "AllowDeposit": False,
+                "AllowDiscount": False,
+                "AutoApplyCredit": True,
+                "AutoApplyPayments": True,
+                "DefaultTerms": {"value": "3"},
+                "ETransactionEnabledStatus": "NotApplicable",
+            },
+            "CurrencyPrefs": {
+                "MultiCurrencyEnabled": True,
+                "HomeCurrency": {"value": self.profile.home_currency},
+            },
+            "ReportPrefs": {"ReportBasis": "Accrual", "CalcAgingReportFromTxnDate": False},
+            "OtherPrefs": {
+                "NameValue": [
+                    {
+                        "Name": "SalesFormsPrefs.DefaultCustomerMessage",
+                        "Value": "Thank you for your business and have a great day!",
+                    }
+                ]
+            },
+            "TimeTrackingPrefs": {"WorkWeekStartDate": "Monday"},
+            "domain": "QBO",
+            "sparse": False,
+            "Id": "1",
+            "SyncToken": "0",
+            "MetaData": meta_data(self.now - timedelta(days=420)),
+        }
+
+    def _company_info(self, name: str) -> dict[str, Any]:
         created = self.now - timedelta(days=420)
+        line1, city, region, postal = self.profile.address
         return {
             "CompanyName": name,
             "LegalName": name,
             "CompanyAddr": {
                 "Id": "1",
-                "Line1": "123 Sierra Way",
-                "City": "San Pablo",
-                "CountrySubDivisionCode": "CA",
-                "PostalCode": "87999",
-                "Country": "US",
+                "Line1": line1,
+                "City": city,
+                "CountrySubDivisionCode": region,
+                "PostalCode": postal,
+                "Country": self.profile.country,
             },
-            "Country": "US",
+            "Country": self.profile.country,
             "Email": {"Address": "noreply@quickbooks.com"},
             "CompanyStartDate": (created.date()).isoformat(),
             "FiscalYearStartMonth": "January",
             "SupportedLanguages": "en",
-            "DefaultTimeZone": "America/Los_Angeles",
+            "DefaultTimeZone": self.profile.time_zone,
             "NameValue": [{"Name": "NeoEnabled", "Value": "true"}, {"Name": "IsQbdtMigrated", "Value": "false"}],
             "domain": "QBO",
             "sparse": False,
@@ -101,13 +154,19 @@ class _NameLists:
         for index in range(count):
             self.rng = random.Random(f"{seed}:{index}")
             name = self._name(index)
-            customer = self._customer(str(next_id), name, currency=_currency(index, name))
+            customer = self._customer(str(next_id), name, currency=self._currency(index, name))
             group = [customer]
             next_id += 1
             if customer["Active"] and self.rng.random() < 0.08:
                 group.append(self._customer(str(next_id), self.rng.choice(JOB_NAMES), parent=customer))
                 next_id += 1
             yield self.rng, group
+
+    def _currency(self, index: int, name: str) -> str:
+        """The French florist pays in EUR, every tenth customer in the second currency, the rest at home."""
+        if name == "Jardin Paris SARL":
+            return "EUR"
+        return self.profile.second_currency if index % 10 == 9 else self.profile.home_currency
 
     def _name(self, index: int) -> str:
         if index < len(SAMPLE_CUSTOMERS):
@@ -173,13 +232,6 @@ class _NameLists:
         return customer
 
 
-def _currency(index: int, name: str) -> str:
-    """Every tenth customer is billed in CAD, the French florist in EUR; the rest in USD."""
-    if name == "Jardin Paris SARL":
-        return "EUR"
-    return "CAD" if index % 10 == 9 else "USD"
-
-
 def generate_company(
     realm_id: str,
     seed: int,
@@ -187,6 +239,7 @@ def generate_company(
     now: datetime,
     invoices_per_customer: int = 4,
     company_name: str = "Sandbox Company_US_1",
+    profile: Profile = PROFILES[0],
 ) -> Company:
     """Build a company; same arguments (and the same day) give the same data.
 
@@ -196,7 +249,7 @@ def generate_company(
     transactions and stores them compactly. Nothing but the numbering is held
     for the whole company, so a million invoices fit in memory.
     """
-    names = _NameLists(realm_id, now, company_name)
+    names = _NameLists(realm_id, now, company_name, profile)
     names.terms()
     company = names.company
     builder = TransactionBuilder(company, now)

@@ -16,6 +16,7 @@ from typing import Any
 import uvicorn
 
 from sandbox.app import build_app
+from sandbox.catalog import PROFILES
 from sandbox.generator import generate_company, realm_id_for
 from sandbox.oauth import TOKEN_PATH
 from sandbox.service import Sandbox
@@ -31,13 +32,15 @@ def build_sandbox(
     sandbox = Sandbox(client_id=f"ABqbcollect{seed:04d}sandbox", client_secret=secrets.token_urlsafe(30))
     now = sandbox.clock.now()
     for index in range(realms):
+        profile = PROFILES[index % len(PROFILES)]
         company = generate_company(
             realm_id_for(seed, index),
             seed + index,
             customers,
             now,
             invoices_per_customer,
-            company_name=f"Sandbox Company_US_{index + 1}",
+            company_name=f"Sandbox Company_{profile.code}_{index + 1}",
+            profile=profile,
         )
         sandbox.store.add(company)
     return sandbox

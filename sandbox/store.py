@@ -55,6 +55,8 @@ class Company:
     realm_id: str
     info: dict[str, Any]
     home_currency: str = "USD"
+    #: ``GET /preferences``: currency settings (home currency, multicurrency) and the like.
+    preferences: dict[str, Any] = field(default_factory=dict)
     entities: dict[str, Table] = field(default_factory=lambda: {name: Table(name) for name in ENTITIES.values()})
     #: Deleted transactions: entity -> Id -> when. Queries and reads no longer see them; CDC does.
     deleted: dict[str, dict[str, datetime]] = field(default_factory=lambda: defaultdict(dict))

@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sandbox.catalog import EXCHANGE_RATES, ITEMS, TERMS
+from sandbox.catalog import ITEMS, TERMS, exchange_rate
 from sandbox.clock import PACIFIC
 from sandbox.store import CENT, Company, meta_data, settle_transaction, void_invoice
 
@@ -229,8 +229,9 @@ class TransactionBuilder:
             "CustomerRef": {"value": customer["Id"], "name": customer["FullyQualifiedName"]},
             "CustomerMemo": {"value": "Thank you for your business and have a great day!"},
         }
-        if currency in EXCHANGE_RATES:
-            form["ExchangeRate"] = EXCHANGE_RATES[currency]
+        rate = exchange_rate(currency, self.company.home_currency)
+        if rate is not None:
+            form["ExchangeRate"] = rate
         for key in ("BillAddr", "ShipAddr"):
             if key in customer:
                 form[key] = dict(customer[key])
@@ -312,8 +313,9 @@ class TransactionBuilder:
             "LinkedTxn": [],
             "Line": lines,
         }
-        if customer["CurrencyRef"]["value"] in EXCHANGE_RATES:
-            payment["ExchangeRate"] = EXCHANGE_RATES[customer["CurrencyRef"]["value"]]
+        rate = exchange_rate(customer["CurrencyRef"]["value"], self.company.home_currency)
+        if rate is not None:
+            payment["ExchangeRate"] = rate
         if self.rng.random() < 0.6:
             payment["PaymentMethodRef"] = {"value": "2"}  # Check
             payment["PaymentRefNum"] = str(self.rng.randrange(1000, 99999))
