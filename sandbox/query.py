@@ -16,7 +16,7 @@ queryable, ``Id < 5``, MAXRESULTS over 1000) is fault 4001.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -384,7 +384,7 @@ def _key_test(cond: Condition, entity: str, today: date) -> KeyTest | None:
     return None
 
 
-def _candidates(query: Query, table: Table, today: date) -> tuple[list[str] | Iterable[str], str]:
+def _candidates(query: Query, table: Table, today: date) -> tuple[Sequence[str], str]:
     """Ids that may match, narrowed by an index, and the order they come in ("Id" or "time")."""
     for cond in query.conditions:
         if cond.prop == "Id":
@@ -403,8 +403,8 @@ def _candidates(query: Query, table: Table, today: date) -> tuple[list[str] | It
         if cond.prop == _BY_TIME and cond.op in ("<", "<=", "="):
             until = _coerce(cond.values[0], None, cond.prop, today).timestamp()
     if since is not None or until is not None or query.order_by[:1] == [(_BY_TIME, False)]:
-        return [str(i) for _, i in table.by_time(since, until)], "time"
-    return (str(i) for i in table.ids()), "Id"
+        return table.by_time(since, until), "time"
+    return table.ids(), "Id"
 
 
 def _id_number(entity_id: str) -> int:
@@ -452,10 +452,11 @@ def select(company: Company, query: Query, today: date) -> tuple[int, list[dict[
                 yield entity_id
 
     start = query.start_position - 1
+    every_candidate_matches = not key_tests and not object_tests
     if query.count:
-        return sum(1 for _ in matching()), []
+        return len(candidates) if every_candidate_matches else sum(1 for _ in matching()), []
     if _in_order(query, order):
-        if not key_tests and not object_tests and isinstance(candidates, list):
+        if every_candidate_matches:
             page_ids = candidates[start : start + query.max_results]
         else:
             page_ids = list(islice(matching(), start, start + query.max_results))

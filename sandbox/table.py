@@ -30,11 +30,11 @@ import pickle
 import zlib
 from bisect import bisect_left, bisect_right, insort
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, overload
 
 _PICKLE = pickle.HIGHEST_PROTOCOL
 
@@ -94,7 +94,7 @@ class Table:
 
     def __iter__(self) -> Iterator[str]:
         """Ids in numeric order."""
-        return (str(i) for i in list(self._ids))
+        return iter(list(self.ids()))
 
     def __getitem__(self, entity_id: str) -> dict[str, Any]:
         found = self._open.get(entity_id)
@@ -170,19 +170,18 @@ class Table:
     def key(self, entity_id: str) -> Key:
         return self._keys[entity_id]
 
-    def ids(self) -> list[int]:
-        """Numeric Ids, ascending (do not change the list)."""
-        return self._ids
+    def ids(self) -> IdRange:
+        """Every Id, in numeric order."""
+        return IdRange(self._ids, 0, len(self._ids), str)
 
     def max_id(self) -> int:
-        ids = self.ids()
-        return ids[-1] if ids else 0
+        return self._ids[-1] if self._ids else 0
 
-    def by_time(self, since: float | None = None, until: float | None = None) -> list[tuple[float, int]]:
-        """``(LastUpdatedTime, Id)`` pairs in time order, optionally within ``[since, until]``."""
+    def by_time(self, since: float | None = None, until: float | None = None) -> IdRange:
+        """Ids in ``(LastUpdatedTime, Id)`` order, optionally updated within ``[since, until]``."""
         low = 0 if since is None else bisect_left(self._by_time, (since, -2))
         high = len(self._by_time) if until is None else bisect_right(self._by_time, (until, float("inf")))
-        return self._by_time[low:high]
+        return IdRange(self._by_time, low, high, _time_id)
 
     def referring(self, ref_id: str) -> set[str]:
         """Ids of objects whose ``CustomerRef`` (or ``ParentRef``) is ``ref_id``."""
@@ -268,3 +267,37 @@ class _View:
 
     def __iter__(self) -> Iterator[Any]:
         return (self._read(entity_id) for entity_id in self._table)
+
+
+def _time_id(entry: tuple[float, int]) -> str:
+    return str(entry[1])
+
+
+class IdRange(Sequence[str]):
+    """A slice of an ordered index, read lazily: taking a page of it costs the page, not the index."""
+
+    def __init__(self, entries: list[Any], low: int, high: int, to_id: Callable[[Any], str]) -> None:
+        self._entries = entries
+        self._low = low
+        self._high = max(low, high)
+        self._to_id = to_id
+
+    def __len__(self) -> int:
+        return self._high - self._low
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        if isinstance(index, slice):
+            start, stop, step = index.indices(len(self))
+            return [self._to_id(self._entries[self._low + i]) for i in range(start, stop, step)]
+        if not -len(self) <= index < len(self):
+            raise IndexError(index)
+        return self._to_id(self._entries[self._low + index % len(self)])
+
+    def __iter__(self) -> Iterator[str]:
+        return (self._to_id(self._entries[i]) for i in range(self._low, self._high))
