@@ -33,6 +33,7 @@ test: manifest
 
 bench: manifest
 	$(PY) benchmarks/run.py
+	$(PY) benchmarks/sandbox_scale.py
 
 # The venv's bin goes first on PATH: under `dagster dev`, dagster-dbt re-parses with `dbt` from PATH.
 dev: manifest

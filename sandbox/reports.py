@@ -50,6 +50,10 @@ def _int_param(params: dict[str, str], name: str, default: int) -> int:
     return value
 
 
+#: What the reports read of an invoice.
+_REPORTED = ("Id", "DocNumber", "TxnDate", "DueDate", "CustomerRef", "TotalAmt", "ExchangeRate")
+
+
 def open_items(company: Company, report_date: date, method: str) -> list[tuple[dict[str, Any], Decimal]]:
     """Invoices existing on ``report_date`` with what was still owed on them, in the home currency."""
     paid: dict[str, Decimal] = defaultdict(Decimal)
@@ -66,7 +70,8 @@ def open_items(company: Company, report_date: date, method: str) -> list[tuple[d
         owed = invoice["TotalAmt"] - paid[invoice["Id"]]
         if owed > 0:
             rate = invoice.get("ExchangeRate", Decimal(1))
-            items.append((invoice, (owed * rate).quantize(CENT)))
+            kept = {key: invoice[key] for key in _REPORTED if key in invoice}  # not the lines: a million may be open
+            items.append((kept, (owed * rate).quantize(CENT)))
     return items
 
 
