@@ -14,7 +14,9 @@ import click
 import duckdb
 
 import settings
+from sandbox.chaos import RuleError
 from sandbox.server import DEFAULT_CUSTOMERS, DEFAULT_SEED, SandboxServer, build_sandbox, client_settings
+from sandbox.service import Sandbox
 from sandbox.webhooks import Endpoint
 
 AGING_SUMMARY_SQL = """
@@ -44,15 +46,88 @@ def _sandbox_options(func: Any) -> Any:
     )
 
 
+def _fault_options(func: Any) -> Any:
+    """``serve`` flags that make a share of API answers go wrong (rules of ``sandbox/chaos.py``)."""
+    options = [
+        click.option(
+            "--error-rate", default=0.0, show_default=True, help="Share of API requests answered with an error."
+        ),
+        click.option(
+            "--error-status",
+            type=click.Choice(["500", "503", "429"]),
+            default="503",
+            show_default=True,
+            help="Status of those errors (429 is Fault 3001 ThrottleExceeded).",
+        ),
+        click.option(
+            "--drop-rate",
+            default=0.0,
+            show_default=True,
+            help="Share of requests whose connection is closed unanswered.",
+        ),
+        click.option(
+            "--drop-after-processing",
+            is_flag=True,
+            help="Dropped requests take effect first (a write is saved, only its answer is lost).",
+        ),
+        click.option("--slow-rate", default=0.0, show_default=True, help="Share of requests answered late."),
+        click.option("--slow-seconds", default=2.0, show_default=True, help="How late those answers are."),
+        click.option(
+            "--malformed-rate", default=0.0, show_default=True, help="Share of 200 answers whose JSON is cut off."
+        ),
+        click.option(
+            "--fault-endpoint",
+            default="*",
+            show_default=True,
+            help="API endpoint the rates apply to: query, read, cdc, batch, write_entity, report, or * for all.",
+        ),
+        click.option(
+            "--fault-seed", default=0, show_default=True, help="Seed of the fault dice: same seed, same faults."
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _inject_rates(sandbox_data: Sandbox, faults: dict[str, Any]) -> None:
+    endpoint = faults["fault_endpoint"]
+    sandbox_data.chaos.seed = faults["fault_seed"]
+    rules = [
+        ("error_rate", {"kind": "error", "status": int(faults["error_status"])}),
+        ("drop_rate", {"kind": "drop", "after_processing": faults["drop_after_processing"]}),
+        ("slow_rate", {"kind": "slow", "delay_seconds": faults["slow_seconds"]}),
+        ("malformed_rate", {"kind": "malformed"}),
+    ]
+    for rate, rule in rules:
+        if faults[rate] > 0:
+            try:
+                sandbox_data.chaos.add({"endpoint": endpoint, "rate": faults[rate], **rule})
+            except RuleError as exc:
+                raise click.UsageError(f"--{rate.replace('_', '-')}: {exc}") from exc
+
+
 @sandbox.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8765, show_default=True)
 @_sandbox_options
 @click.option("--realms", default=1, show_default=True, help="Number of companies to serve.")
 @click.option("--requests-per-minute", default=500, show_default=True, help="Per-realm limit before 429.")
+@click.option(
+    "--requests-per-second",
+    default=0,
+    show_default=True,
+    help="Per-realm limit before 429; Intuit's is 10. 0 turns the check off.",
+)
 @click.option("--max-concurrent", default=10, show_default=True, help="Concurrent requests per realm before 429.")
+@click.option("--batch-requests-per-minute", default=40, show_default=True, help="Per-realm batch limit before 429.")
 @click.option("--latency-ms", default=0.0, show_default=True, help="Fixed latency of every API answer.")
 @click.option("--latency-per-row-ms", default=0.0, show_default=True, help="Extra latency per row returned.")
+@_fault_options
+@click.option(
+    "--story-every", type=float, help="Apply a story of realistic activity to every company this often (seconds)."
+)
+@click.option("--story-events", default=5, show_default=True, help="Events per story tick.")
 @click.option("--webhook-url", help="Post change notifications here (Intuit's webhooks).")
 @click.option(
     "--webhook-verifier-token",
@@ -78,12 +153,17 @@ def sandbox_serve(
     webhook_url: str | None,
     webhook_verifier_token: str,
     webhook_format: str,
-    **limits: Any,
+    story_every: float | None,
+    story_events: int,
+    **options: Any,
 ) -> None:
     """Serve seeded sample companies until interrupted; prints what a client needs."""
+    from sandbox.story import Storyteller
+
     sandbox_data = build_sandbox(seed, customers, realms)
-    for name, value in limits.items():
-        setattr(sandbox_data.limits, name, value)
+    for name in [name for name in options if hasattr(sandbox_data.limits, name)]:
+        setattr(sandbox_data.limits, name, options.pop(name))
+    _inject_rates(sandbox_data, options)
     if webhook_url:
         sandbox_data.webhooks.register(Endpoint(webhook_url, webhook_verifier_token, webhook_format))
     server = SandboxServer(sandbox_data, host=host, port=port).start()
@@ -98,12 +178,51 @@ def sandbox_serve(
     click.echo("\n# for .env:")
     for name, value in client_settings(credentials).items():
         click.echo(f"{name}={value}")
+    storyteller = None
+    if story_every:
+        storyteller = Storyteller(sandbox_data, story_every, story_events, seed, report=_echo_story).start()
     click.echo(f"\nQuickBooks sandbox listening on {server.base_url} (Ctrl+C to stop)")
     try:
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:
+        if storyteller is not None:
+            storyteller.stop()
         server.stop()
+
+
+def _echo_story(summary: dict[str, Any]) -> None:
+    applied = ", ".join(f"{kind} {count}" for kind, count in sorted(summary["applied"].items())) or "nothing"
+    click.echo(f"story for realm {summary['realm_id']} (seed {summary['seed']}): {applied}")
+
+
+@sandbox.command("story")
+@click.option("--url", default="http://127.0.0.1:8765", show_default=True, help="The running sandbox.")
+@click.option("--realm", help="Realm id (default: the sandbox's first company).")
+@click.option("--events", default=10, show_default=True, help="How many events to apply.")
+@click.option("--seed", type=int, help="Same seed on the same data, same story (default: random).")
+@click.option("--kind", "kinds", multiple=True, help="Only these kinds of event (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="Print the whole answer, every event included, as JSON.")
+def sandbox_story(
+    url: str, realm: str | None, events: int, seed: int | None, kinds: tuple[str, ...], as_json: bool
+) -> None:
+    """Apply realistic activity (invoices, payments, credits, voids, deletes, customer edits) to a running sandbox."""
+    import requests
+
+    body = {"realm_id": realm, "events": events, "seed": seed, "kinds": list(kinds) or None}
+    try:
+        answer = requests.post(f"{url.rstrip('/')}/_sandbox/story", json=body, timeout=600)
+    except requests.RequestException as exc:
+        raise click.ClickException(f"no sandbox answering at {url}: {exc}") from exc
+    if answer.status_code != 200:
+        raise click.ClickException(f"the sandbox refused the story (HTTP {answer.status_code}): {answer.text}")
+    summary = answer.json()
+    if as_json:
+        click.echo(json.dumps(summary, indent=2))
+        return
+    _echo_story(summary)
+    for kind, count in sorted(summary["skipped"].items()):
+        click.echo(f"  skipped {kind} {count} (nothing to act on, or QuickBooks refused)")
 
 
 @main.command()

@@ -110,8 +110,7 @@ def measure(invoices: int, repeat: int) -> dict[str, Any]:
                 lambda: requests.post(f"{base}/invoice", json=body, headers=headers, timeout=60), repeat
             ),
             "aged_receivables_s": round(
-                _timed(lambda: requests.get(f"{base}/reports/AgedReceivables", headers=headers, timeout=600), 1)
-                / 1000,
+                _timed(lambda: requests.get(f"{base}/reports/AgedReceivables", headers=headers, timeout=600), 1) / 1000,
                 1,
             ),
         }

@@ -1,23 +1,34 @@
 """The sandbox's own admin API under ``/_sandbox/`` (not part of QuickBooks).
 
 * ``POST /_sandbox/tokens {"realm_id"}``: a new connection (refresh token) for a realm
-* ``POST /_sandbox/faults {"endpoint", "status", "count", "after_processing"}``: fail next requests
+* ``POST /_sandbox/tokens/revoke {"realm_id"}``: revoke every connection to a realm
+* ``POST /_sandbox/faults {"endpoint", "kind", "status", "count", "seconds", "rate",
+  "delay_seconds", "after_processing", "seed"}``: add a fault rule (see ``chaos.py``);
+  ``GET`` lists the live rules, ``DELETE [?endpoint=]`` removes them
 * ``GET|POST /_sandbox/clock {"advance_seconds"}``: read or move the clock
-* ``GET|POST /_sandbox/limits {...}``: read or change requests per minute, concurrency, latency
-* ``GET /_sandbox/requests``: request counters per realm and endpoint
+* ``GET|POST /_sandbox/limits {...}``: read or change the per-realm limits and latency
+* ``GET /_sandbox/requests``: request counters per realm and endpoint, with answers by status
 * ``GET|POST /_sandbox/webhooks {"url", "verifier_token", "format"}``: endpoints and delivery attempts
+* ``POST /_sandbox/story {"realm_id", "events", "seed", "kinds"}``: apply realistic activity
 """
 
 from __future__ import annotations
 
+import secrets
+from collections import defaultdict
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from sandbox.chaos import RuleError
 from sandbox.clock import qbo_envelope_time
 from sandbox.faults import QboFault
 from sandbox.responses import fault_response, json_response
 from sandbox.service import Sandbox
+from sandbox.story import tell_story
 from sandbox.webhooks import Endpoint
 
 
@@ -32,15 +43,40 @@ def admin_routes(sandbox: Sandbox) -> list[Route]:
             return fault_response(sandbox, fault)
         return json_response({"realm_id": realm_id, "refresh_token": sandbox.issuer.new_refresh_token(realm_id)})
 
-    async def inject_fault(request: Request) -> Response:
-        spec = await request.json()
-        sandbox.inject(
-            str(spec["endpoint"]),
-            int(spec.get("status", 500)),
-            int(spec.get("count", 1)),
-            bool(spec.get("after_processing", False)),
-        )
-        return json_response({"queued": {name: len(queue) for name, queue in sandbox.faults.items()}})
+    async def revoke_connections(request: Request) -> Response:
+        realm_id = str((await request.json()).get("realm_id", ""))
+        try:
+            sandbox.store.company(realm_id)
+        except QboFault as fault:
+            return fault_response(sandbox, fault)
+        return json_response({"realm_id": realm_id, "revoked_connections": sandbox.issuer.revoke_realm(realm_id)})
+
+    async def faults(request: Request) -> Response:
+        if request.method == "POST":
+            try:
+                spec = await request.json()
+                rule = sandbox.chaos.add(spec if isinstance(spec, dict) else {})
+            except (ValueError, RuleError) as exc:
+                return json_response({"error": f"bad fault rule: {exc}"}, 400)
+            return json_response(
+                {"rule": rule.describe(), "rules": sandbox.chaos.describe(), "queued": sandbox.chaos.queued()}
+            )
+        if request.method == "DELETE":
+            return json_response({"cleared": sandbox.chaos.clear(request.query_params.get("endpoint"))})
+        return json_response({"rules": sandbox.chaos.describe(), "queued": sandbox.chaos.queued()})
+
+    async def story(request: Request) -> Response:
+        try:
+            spec = await request.json()
+            company = sandbox.store.company(str(spec.get("realm_id") or sandbox.store.realm_ids[0]))
+            seed = int(spec["seed"]) if spec.get("seed") is not None else secrets.randbelow(2**31)
+            events, kinds = int(spec.get("events", 10)), spec.get("kinds")
+            summary = await run_in_threadpool(tell_story, company, sandbox.clock, events, seed, kinds)
+        except QboFault as fault:
+            return fault_response(sandbox, fault)
+        except (AttributeError, TypeError, ValueError) as exc:
+            return json_response({"error": f"bad story request: {exc}"}, 400)
+        return json_response(summary)
 
     async def clock(request: Request) -> Response:
         if request.method == "POST":
@@ -56,12 +92,14 @@ def admin_routes(sandbox: Sandbox) -> list[Route]:
         return json_response(vars(sandbox.limits))
 
     async def counters(request: Request) -> Response:
-        return json_response(
-            [
-                {"realm_id": realm, "endpoint": name, "requests": count}
-                for (realm, name), count in sorted(sandbox.requests.items())
-            ]
-        )
+        statuses: dict[tuple[str, str], dict[str, int]] = defaultdict(dict)
+        for (realm, name, status), count in sorted(sandbox.statuses.items()):
+            statuses[(realm, name)][status] = count
+        rows: list[dict[str, Any]] = [
+            {"realm_id": realm, "endpoint": name, "requests": count, "statuses": statuses.get((realm, name), {})}
+            for (realm, name), count in sorted(sandbox.requests.items())
+        ]
+        return json_response(rows)
 
     async def webhooks(request: Request) -> Response:
         if request.method == "POST":
@@ -82,7 +120,9 @@ def admin_routes(sandbox: Sandbox) -> list[Route]:
     return [
         Route("/_sandbox/tokens", new_connection, methods=["POST"]),
         Route("/_sandbox/webhooks", webhooks, methods=["GET", "POST"]),
-        Route("/_sandbox/faults", inject_fault, methods=["POST"]),
+        Route("/_sandbox/tokens/revoke", revoke_connections, methods=["POST"]),
+        Route("/_sandbox/faults", faults, methods=["GET", "POST", "DELETE"]),
+        Route("/_sandbox/story", story, methods=["POST"]),
         Route("/_sandbox/clock", clock, methods=["GET", "POST"]),
         Route("/_sandbox/limits", limits, methods=["GET", "POST"]),
         Route("/_sandbox/requests", counters),

@@ -9,9 +9,8 @@ Routes follow the real hosts' paths, so a client only swaps base URLs:
 * ``POST /v3/company/{realm}/batch`` (queries and writes, 30 items at most)
 * ``GET /v3/company/{realm}/reports/AgedReceivables`` and ``.../AgedReceivableDetail``
 * ``POST /v3/company/{realm}/{entity}?operation=delete|void`` (see ``writes.py``)
-* ``POST /_sandbox/tokens``: a new connection (refresh token) for a realm
-* ``POST /_sandbox/faults``: make the next requests to an endpoint fail
-* ``GET|POST /_sandbox/clock``, ``/_sandbox/limits``; ``GET /_sandbox/requests`` (counters)
+* ``/_sandbox/*``: the admin API (tokens, faults, clock, limits, counters, webhooks, story);
+  see ``admin.py``
 """
 
 from __future__ import annotations
@@ -23,16 +22,26 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import Message, Receive, Scope, Send
 
 from sandbox.admin import admin_routes
 from sandbox.batch import run_batch
 from sandbox.cdc import changes
+from sandbox.chaos import Outcome
 from sandbox.clock import qbo_envelope_time
 from sandbox.faults import GatewayAuthFault, QboFault, not_authorized_for_realm
-from sandbox.oauth import oauth_routes
+from sandbox.oauth import TOKEN_PATH, oauth_routes
 from sandbox.query import run_query
 from sandbox.reports import aged_receivables
-from sandbox.responses import fault_response, json_response, system_fault
+from sandbox.responses import (
+    COUNTED,
+    DROPPED,
+    DroppedResponse,
+    fault_response,
+    json_response,
+    malformed_response,
+    system_fault,
+)
 from sandbox.service import Sandbox
 from sandbox.store import ENTITIES, Company, render
 from sandbox.writes import write
@@ -52,17 +61,20 @@ def _authorize(sandbox: Sandbox, request: Request, realm_id: str) -> Company:
 
 
 def _api(sandbox: Sandbox, handler: Any) -> Any:
-    """Wrap an API handler: authorization, faults and the response envelope."""
+    """Wrap an API handler: counters, injected faults, authorization, limits and the envelope."""
+    name = handler.__name__
 
     async def endpoint(request: Request) -> Response:
         realm_id = request.path_params["realm_id"]
-        sandbox.requests[(realm_id, handler.__name__)] += 1
-        injected = sandbox.take_fault(handler.__name__)
-        if injected is not None and not injected[1]:
-            return system_fault(sandbox, injected[0])
+        sandbox.requests[(realm_id, name)] += 1
+        request.scope[COUNTED] = (realm_id, name)
+        injected = sandbox.chaos.draw(name)
+        if injected.fails_before_processing:
+            await asyncio.sleep(injected.delay_seconds)
+            return _broken(sandbox, injected, {})
         try:
             company = _authorize(sandbox, request, realm_id)
-            sandbox.throttle.admit(realm_id)
+            sandbox.throttle.admit(realm_id, batch=name == "batch")
         except GatewayAuthFault as fault:
             return json_response(fault.body(int(sandbox.clock.now().timestamp() * 1000)), 401)
         except QboFault as fault:
@@ -70,17 +82,63 @@ def _api(sandbox: Sandbox, handler: Any) -> Any:
         try:
             with company.session():
                 body = await handler(request, company)
-            await asyncio.sleep(sandbox.limits.latency_seconds(_rows(body)))
+            await asyncio.sleep(sandbox.limits.latency_seconds(_rows(body)) + injected.delay_seconds)
         except QboFault as fault:
+            await asyncio.sleep(injected.delay_seconds)
             return fault_response(sandbox, fault)
         finally:
             sandbox.throttle.release(realm_id)
-        if injected is not None:
-            return system_fault(sandbox, injected[0])
         body.setdefault("time", qbo_envelope_time(sandbox.clock.now()))
+        if injected.fails:
+            return _broken(sandbox, injected, body)
         return json_response(body)
 
     return endpoint
+
+
+def _broken(sandbox: Sandbox, injected: Outcome, body: dict[str, Any]) -> Response:
+    """The answer an injected fault gives instead of ``body``."""
+    if injected.drop:
+        return DroppedResponse()
+    if injected.malformed:
+        return malformed_response(body)
+    return system_fault(sandbox, injected.status or 500)
+
+
+class Transport:
+    """The ASGI application uvicorn serves: the routes, plus dropped connections and status counts.
+
+    A dropped answer must never reach the socket. uvicorn (0.54, both its httptools
+    and h11 protocols) closes the connection without writing anything when the
+    application returns a value other than None, and logs that value as an error;
+    so this returns a note saying the fault was injected. The client sees the
+    connection closed without a response (``RemoteDisconnected``; in ``requests``
+    a ``ConnectionError``).
+    """
+
+    def __init__(self, sandbox: Sandbox, routes: Starlette) -> None:
+        self.sandbox = sandbox
+        self.routes = routes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> str | None:
+        if scope["type"] != "http":
+            await self.routes(scope, receive, send)
+            return None
+        if scope["path"] == TOKEN_PATH:
+            scope[COUNTED] = ("oauth", "token")
+        statuses: list[int] = []
+
+        async def sending(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                statuses.append(message["status"])
+            await send(message)
+
+        await self.routes(scope, receive, sending)
+        dropped = bool(scope.get(DROPPED))
+        if COUNTED in scope:
+            status = "dropped" if dropped else str(statuses[0]) if statuses else "none"
+            self.sandbox.statuses[(*scope[COUNTED], status)] += 1
+        return "qbo sandbox: injected fault, connection dropped without an answer" if dropped else None
 
 
 def _rows(body: dict[str, Any]) -> int:
@@ -91,8 +149,8 @@ def _rows(body: dict[str, Any]) -> int:
     return sum(len(value) for value in response.values() if isinstance(value, list))
 
 
-def build_app(sandbox: Sandbox) -> Starlette:
-    """The Starlette application serving ``sandbox``."""
+def build_app(sandbox: Sandbox) -> Transport:
+    """The ASGI application serving ``sandbox``."""
 
     async def query(request: Request, company: Company) -> dict[str, Any]:
         if request.method == "POST":
@@ -131,8 +189,20 @@ def build_app(sandbox: Sandbox) -> Starlette:
             raise QboFault(400, "610", "Object Not Found", "Object Not Found : CompanyInfo")
         return {"CompanyInfo": render(company.info)}
 
+    async def preferences(request: Request, company: Company) -> dict[str, Any]:
+        return {"Preferences": render(company.preferences)}
+
+    async def unsupported(request: Request, company: Company) -> dict[str, Any]:
+        """What the sandbox does not serve answers as QuickBooks answers an unsupported operation."""
+        raise QboFault(
+            400,
+            "500",
+            "Unsupported Operation",
+            f"Operation {request.method} {request.path_params['rest']} is not supported by the sandbox.",
+        )
+
     company_path = "/v3/company/{realm_id}"
-    return Starlette(
+    routes = Starlette(
         routes=[
             *oauth_routes(sandbox),
             *admin_routes(sandbox),
@@ -141,7 +211,10 @@ def build_app(sandbox: Sandbox) -> Starlette:
             Route(f"{company_path}/batch", _api(sandbox, batch), methods=["POST"]),
             Route(f"{company_path}/reports/{{report}}", _api(sandbox, report)),
             Route(f"{company_path}/companyinfo/{{entity_id}}", _api(sandbox, company_info)),
+            Route(f"{company_path}/preferences", _api(sandbox, preferences)),
             Route(f"{company_path}/{{entity}}/{{entity_id}}", _api(sandbox, read)),
             Route(f"{company_path}/{{entity}}", _api(sandbox, write_entity), methods=["POST"]),
+            Route(f"{company_path}/{{rest:path}}", _api(sandbox, unsupported), methods=["GET", "POST"]),
         ]
     )
+    return Transport(sandbox, routes)

@@ -125,6 +125,19 @@ class TokenIssuer:
             if grant is not None:
                 self._revoked.add(grant.connection)
 
+    def revoke_realm(self, realm_id: str) -> int:
+        """Revoke every connection to ``realm_id`` (the company disconnected the app).
+
+        Its refresh tokens then answer ``invalid_grant`` and its access tokens the
+        gateway's 401; a new consent (a new connection) works again. Returns how
+        many connections were revoked.
+        """
+        with self._lock:
+            grants = (*self._refresh.values(), *self._access.values())
+            connections = {grant.connection for grant in grants if grant.realm_id == realm_id} - self._revoked
+            self._revoked |= connections
+        return len(connections)
+
     def realm_of(self, access_token: str) -> str | None:
         """The realm an access token was issued for, or None if unknown, expired or revoked."""
         with self._lock:

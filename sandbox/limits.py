@@ -1,9 +1,10 @@
 """Intuit's per-realm limits and response latency.
 
-QuickBooks allows 500 requests a minute and 10 at once per realm and app; past
-either it answers 429 with Fault 3001 ThrottleExceeded. The window runs on the
-sandbox clock, so a test can advance past it. Latency is a fixed cost plus a
-cost per row returned, so a 1000-row page can cost what it costs at Intuit.
+QuickBooks allows 500 requests a minute, 10 a second, 10 at once and 40 batch
+requests a minute per realm and app (reference §8); past any of them it answers
+429 with Fault 3001 ThrottleExceeded. The windows run on the sandbox clock, so a
+test can advance past them. Latency is a fixed cost plus a cost per row
+returned, so a 1000-row page can cost what it costs at Intuit.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from sandbox.clock import Clock
 from sandbox.faults import QboFault
 
 WINDOW = timedelta(minutes=1)
+SECOND = timedelta(seconds=1)
 
 
 @dataclass
@@ -24,7 +26,10 @@ class Limits:
     """What the sandbox enforces per realm, and how slow it answers."""
 
     requests_per_minute: int = 500
+    #: Intuit's 10 a second; 0 turns the check off (the default, see the README).
+    requests_per_second: int = 0
     max_concurrent: int = 10
+    batch_requests_per_minute: int = 40
     latency_ms: float = 0.0
     latency_per_row_ms: float = 0.0
 
@@ -49,23 +54,45 @@ class Throttle:
         self.clock = clock
         self.limits = limits
         self._recent: dict[str, deque[datetime]] = defaultdict(deque)
+        self._batches: dict[str, deque[datetime]] = defaultdict(deque)
         self._in_flight: Counter[str] = Counter()
         self._lock = threading.Lock()
 
-    def admit(self, realm_id: str) -> None:
+    def admit(self, realm_id: str, batch: bool = False) -> None:
         """Count a request in; raises the ThrottleExceeded fault when over a limit."""
         now = self.clock.now()
+        limits = self.limits
         with self._lock:
-            recent = self._recent[realm_id]
-            while recent and recent[0] <= now - WINDOW:
-                recent.popleft()
-            if len(recent) >= self.limits.requests_per_minute or (
-                self._in_flight[realm_id] >= self.limits.max_concurrent
+            recent, batches = self._recent[realm_id], self._batches[realm_id]
+            _forget_before(recent, now - WINDOW)
+            _forget_before(batches, now - WINDOW)
+            if (
+                len(recent) >= limits.requests_per_minute
+                or (limits.requests_per_second and _since(recent, now - SECOND) >= limits.requests_per_second)
+                or (batch and len(batches) >= limits.batch_requests_per_minute)
+                or self._in_flight[realm_id] >= limits.max_concurrent
             ):
                 raise throttle_exceeded()
             recent.append(now)
+            if batch:
+                batches.append(now)
             self._in_flight[realm_id] += 1
 
     def release(self, realm_id: str) -> None:
         with self._lock:
             self._in_flight[realm_id] -= 1
+
+
+def _forget_before(times: deque[datetime], start: datetime) -> None:
+    while times and times[0] <= start:
+        times.popleft()
+
+
+def _since(times: deque[datetime], start: datetime) -> int:
+    """How many of the (ascending) ``times`` are after ``start``, counted from the newest."""
+    count = 0
+    for instant in reversed(times):
+        if instant <= start:
+            break
+        count += 1
+    return count

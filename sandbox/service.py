@@ -6,6 +6,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from sandbox.auth import TokenIssuer
+from sandbox.chaos import Chaos
 from sandbox.clock import Clock
 from sandbox.limits import Limits, Throttle
 from sandbox.store import Store
@@ -22,16 +23,19 @@ class Sandbox:
     store: Store = field(default_factory=Store)
     #: Requests served, by (realm id or "oauth", endpoint name); tests and benchmarks read it.
     requests: Counter[tuple[str, str]] = field(default_factory=Counter)
-    #: Injected failures per endpoint name: (HTTP status, whether the request is processed first).
-    faults: dict[str, list[tuple[int, bool]]] = field(default_factory=dict)
+    #: Answers sent, by (realm id or "oauth", endpoint, HTTP status or "dropped").
+    statuses: Counter[tuple[str, str, str]] = field(default_factory=Counter)
     limits: Limits = field(default_factory=Limits)
     webhooks: WebhookDispatcher = field(default_factory=WebhookDispatcher)
     issuer: TokenIssuer = field(init=False)
     throttle: Throttle = field(init=False)
+    #: Injected faults (see ``chaos.py``).
+    chaos: Chaos = field(init=False)
 
     def __post_init__(self) -> None:
         self.issuer = TokenIssuer(self.clock, self.client_id, self.client_secret)
         self.throttle = Throttle(self.clock, self.limits)
+        self.chaos = Chaos(self.clock)
         self.store.listener = self.webhooks.publish
 
     def inject(self, endpoint: str, status: int, count: int = 1, after_processing: bool = False) -> None:
@@ -40,8 +44,12 @@ class Sandbox:
         With ``after_processing`` the request takes effect first (a token is rotated,
         say) and only the answer fails, as when a response is lost on the way back.
         """
-        self.faults.setdefault(endpoint, []).extend([(status, after_processing)] * count)
+        if count > 0:
+            self.chaos.add(
+                {"endpoint": endpoint, "status": status, "count": count, "after_processing": after_processing}
+            )
 
     def take_fault(self, endpoint: str) -> tuple[int, bool] | None:
-        queued = self.faults.get(endpoint)
-        return queued.pop(0) if queued else None
+        """The injected error for one request to ``endpoint``: (status, after processing), or None."""
+        outcome = self.chaos.draw(endpoint, kinds=("error",))
+        return None if outcome.status is None else (outcome.status, outcome.after_processing)

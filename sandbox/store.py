@@ -221,7 +221,7 @@ class Company:
         customers = {also_customer} if also_customer else set()
         for obj in changed:
             if "TotalAmt" in obj:
-                settle_transaction(obj, self._payments_of(obj))
+                settle_transaction(obj, self._payments_of(obj), self._kind(obj))
                 customers.add(obj["CustomerRef"]["value"])
             elif "DisplayName" in obj:
                 customers.update([obj["Id"], (obj.get("ParentRef") or {}).get("value", obj["Id"])])
@@ -234,6 +234,10 @@ class Company:
             self.settle_customer(customer)
             if all(customer is not obj for obj in changed):
                 customer["MetaData"]["LastUpdatedTime"] = now
+
+    def _kind(self, txn: dict[str, Any]) -> str:
+        """Which transaction a stored object is (transactions share one Id sequence)."""
+        return next(entity for entity in TRANSACTIONS if txn["Id"] in self.entities[entity])
 
     def settle_customer(self, customer: dict[str, Any]) -> None:
         """A customer's Balance (its open invoices) and BalanceWithJobs (its jobs' too), up its parents."""
@@ -248,13 +252,12 @@ class Company:
             current = customers.get(parent["value"]) if parent else None
 
 
-def settle_transaction(txn: dict[str, Any], payments: list[dict[str, Any]]) -> None:
+def settle_transaction(txn: dict[str, Any], payments: list[dict[str, Any]], kind: str) -> None:
     """Derive a transaction's open amount: a payment's from its own lines, an invoice's or
     credit memo's from the lines of the ``payments`` linked to it."""
-    if "UnappliedAmt" in txn:
+    if kind == "Payment":
         txn["UnappliedAmt"] = txn["TotalAmt"] - sum((line["Amount"] * _sign(line) for line in txn["Line"]), ZERO)
         return
-    kind = "CreditMemo" if "RemainingCredit" in txn else "Invoice"
     mine = {"TxnId": txn["Id"], "TxnType": kind}
     applied = sum(
         (line["Amount"] for payment in payments for line in payment["Line"] if mine in line["LinkedTxn"]), ZERO

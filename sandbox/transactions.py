@@ -169,7 +169,7 @@ class TransactionBuilder:
         for plan in sorted(plans, key=lambda p: p.created):
             obj = build[plan.kind](plan)
             if plan.kind == "Payment":
-                settle_transaction(obj, [])
+                settle_transaction(obj, [], "Payment")
             else:
                 self._link(obj, plan)
             self.company.entities[plan.kind].store(obj)
@@ -187,7 +187,7 @@ class TransactionBuilder:
             target["SyncToken"] = str(int(target["SyncToken"]) + 1)
             self._touch(target, payment.created)
             applied.append({"Line": [{"Amount": amount, "LinkedTxn": [{"TxnId": target["Id"], "TxnType": plan.kind}]}]})
-        settle_transaction(target, applied)
+        settle_transaction(target, applied, plan.kind)
 
     def _sales_lines(
         self, lines: list[tuple[tuple[str, str, Decimal], int]], subtotal: Decimal

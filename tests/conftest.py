@@ -7,6 +7,7 @@ qbcollect setting is cleared and the paths point into the test's tmp_path.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ import requests
 import settings
 from sandbox import SandboxServer, build_sandbox
 from sandbox.server import client_settings
+from sandbox.store import Company
 
 SEED = 7
 CUSTOMERS = 30
@@ -116,3 +118,11 @@ class ApiSession:
 @pytest.fixture
 def api(credentials: dict[str, Any]) -> ApiSession:
     return ApiSession(credentials)
+
+
+def delete_payments_and_credit_memos(company: Company, now: datetime) -> None:
+    """Make a company look new: no payment or credit memo (deleted as QuickBooks deletes them)."""
+    with company.session():
+        for entity in ("Payment", "CreditMemo"):
+            for entity_id in list(company.entities[entity]):
+                company.delete(entity, entity_id, now)

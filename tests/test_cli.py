@@ -109,3 +109,39 @@ def test_demo_replaces_a_warehouse_only_it_loaded(tmp_path: Path) -> None:
     (tmp_path / "demo" / "dlt").mkdir(parents=True)
     _reset_demo_state(warehouse, tmp_path / "demo")
     assert not warehouse.exists() and not (tmp_path / "demo").exists()
+
+
+def test_sandbox_serve_fault_and_story_flags_then_a_one_shot_story(tmp_path: Path) -> None:
+    credentials_file = tmp_path / "sandbox.json"
+    flags = ["--error-rate", "1", "--error-status", "503", "--fault-endpoint", "cdc", "--fault-seed", "3"]
+    flags += ["--slow-rate", "0.5", "--slow-seconds", "0.1", "--requests-per-second", "10"]
+    flags += ["--story-every", "0.2", "--story-events", "2", "--customers", "8", "--seed", "3"]
+    server = subprocess.Popen(
+        [*CLI, "sandbox", "serve", "--port", str(free_port()), "--credentials-file", str(credentials_file), *flags],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        _wait_for(credentials_file, server)
+        base = json.loads(credentials_file.read_text())["api_base_url"]
+        rules = json.loads(urlopen(f"{base}/_sandbox/faults").read())["rules"]
+        assert [(r["endpoint"], r["kind"], r["status"], r["rate"], r["seed"]) for r in rules] == [
+            ("cdc", "error", 503, 1.0, 4),
+            ("cdc", "slow", None, 0.5, 5),
+        ]
+        limits = json.loads(urlopen(f"{base}/_sandbox/limits").read())
+        assert (limits["requests_per_second"], limits["batch_requests_per_minute"]) == (10, 40)
+        story = subprocess.run(
+            [*CLI, "sandbox", "story", "--url", base, "--events", "4", "--seed", "1", "--kind", "invoice_created"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        time.sleep(1)  # five ticks of the background story
+    finally:
+        server.terminate()
+        served = server.communicate(timeout=10)[0]
+    assert story.returncode == 0, story.stderr
+    assert "(seed 1): invoice_created 4" in story.stdout
+    assert "story for realm" in served

@@ -22,6 +22,9 @@ from pipelines.quickbooks.settings import MINOR_VERSION, MONEY_FIELDS, NAME_LIST
 
 logger = logging.getLogger(__name__)
 
+#: Times a read is asked again when its 200 answer is not JSON (cut short on the way).
+TRUNCATED_RETRIES = 2
+
 
 class QuickBooksApiError(RuntimeError):
     """QuickBooks answered with a Fault; the message carries its code and detail."""
@@ -45,17 +48,28 @@ class QuickBooksClient:
         self.counter = RequestCounter()
 
     def query(self, statement: str) -> dict[str, Any]:
-        """Run one query statement; returns the ``QueryResponse`` object."""
-        self.counter.requests += 1
-        response = self.session.post(
-            f"{self.base}/query",
-            params={"minorversion": MINOR_VERSION},
-            data=statement.encode("utf-8"),
-            headers={"Accept": "application/json", "Content-Type": "application/text"},
-            auth=self.auth,
-            timeout=120,
-        )
-        body = _decode(response)
+        """Run one query statement; returns the ``QueryResponse`` object.
+
+        A read is safe to repeat, so an answer cut short (a 200 whose body is not
+        JSON) is asked again, up to ``TRUNCATED_RETRIES`` times.
+        """
+        for attempt in range(1, TRUNCATED_RETRIES + 2):
+            self.counter.requests += 1
+            response = self.session.post(
+                f"{self.base}/query",
+                params={"minorversion": MINOR_VERSION},
+                data=statement.encode("utf-8"),
+                headers={"Accept": "application/json", "Content-Type": "application/text"},
+                auth=self.auth,
+                timeout=120,
+            )
+            try:
+                body = _decode(response)
+                break
+            except QuickBooksApiError as exc:
+                if response.status_code != 200 or attempt > TRUNCATED_RETRIES:
+                    raise QuickBooksApiError(f"realm {self.realm_id}: query failed: {exc}") from exc
+                logger.warning("realm %s: query answer was not JSON (%s); asking again", self.realm_id, exc)
         if response.status_code != 200 or "Fault" in body or "fault" in body:
             raise QuickBooksApiError(f"realm {self.realm_id}: query failed: {_describe_fault(response, body)}")
         return dict(body.get("QueryResponse", {}))

@@ -21,6 +21,7 @@ from pipelines.quickbooks.from_env import config_from_env
 from pipelines.quickbooks.pipeline import sync
 from sandbox import SandboxServer, build_sandbox
 from sandbox.server import client_settings
+from tests.conftest import delete_payments_and_credit_memos
 
 DBT = str(Path(sys.executable).parent / "dbt")
 BUCKETS = [(0, "current"), (30, "1-30"), (60, "31-60"), (90, "61-90")]
@@ -150,9 +151,7 @@ def test_payments_applied_accounts_for_every_paid_amount(built: Built) -> None:
 def test_dbt_builds_for_a_new_company_without_payments_or_credit_memos(tmp_path: Path) -> None:
     sandbox = build_sandbox(seed=2, customers=6)
     company = sandbox.store.company(sandbox.store.realm_ids[0])
-    company.entities["Payment"].clear()
-    company.entities["CreditMemo"].clear()
-    company.recompute_balances()
+    delete_payments_and_credit_memos(company, sandbox.clock.now())
     built = Built(_load_warehouse(sandbox, tmp_path), company, tmp_path)
     build = built.dbt("build")
     assert build.returncode == 0, build.stdout[-4000:]

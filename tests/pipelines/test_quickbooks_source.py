@@ -13,9 +13,11 @@ import requests
 import settings
 from pipelines.quickbooks import QuickBooksConfig, RealmConnection
 from pipelines.quickbooks.auth import QuickBooksAuthError, TokenStore, derive_key
+from pipelines.quickbooks.client import QuickBooksApiError
 from pipelines.quickbooks.settings import RESOURCES
 from sandbox import SandboxServer, build_sandbox
 from sandbox.server import client_settings
+from tests.conftest import delete_payments_and_credit_memos
 
 Rows = Callable[[str], list[tuple[Any, ...]]]
 
@@ -215,10 +217,7 @@ def test_company_without_payments_still_gets_every_contract_table(
     from pipelines.quickbooks.settings import contract_tables
 
     company = _company(sandbox_server, realm_id)
-    with company.session():
-        for entity in ("Payment", "CreditMemo"):
-            for entity_id in list(company.entities[entity]):
-                company.delete(entity, entity_id, sandbox_server.sandbox.clock.now())
+    delete_payments_and_credit_memos(company, sandbox_server.sandbox.clock.now())
     ensure_contract_tables(run_sync())
     tables = {
         row[0]
@@ -295,3 +294,24 @@ def test_throttled_queries_are_retried_with_backoff(qb_config: QuickBooksConfig,
     client = qb_config.open_clients()[0]
     assert "Term" in client.query("SELECT * FROM Term")
     assert sum(n for (realm, name), n in sandbox_server.sandbox.requests.items() if name == "query") == 3
+
+
+def _query_requests(server: SandboxServer) -> int:
+    return sum(n for (_, name), n in server.sandbox.requests.items() if name == "query")
+
+
+def test_query_answer_cut_short_is_asked_again(qb_config: QuickBooksConfig, sandbox_server: SandboxServer) -> None:
+    sandbox_server.sandbox.chaos.add({"endpoint": "query", "kind": "malformed", "count": 2})
+    client = qb_config.open_clients()[0]
+    assert [term["Name"] for term in client.query("SELECT * FROM Term")["Term"]][:1] == ["Due on receipt"]
+    assert _query_requests(sandbox_server) == 3
+
+
+def test_query_answer_cut_short_every_time_fails_naming_the_realm(
+    qb_config: QuickBooksConfig, sandbox_server: SandboxServer, realm_id: str
+) -> None:
+    sandbox_server.sandbox.chaos.add({"endpoint": "query", "kind": "malformed", "count": 10})
+    client = qb_config.open_clients()[0]
+    with pytest.raises(QuickBooksApiError, match=rf"realm {realm_id}: query failed: .*not JSON"):
+        client.query("SELECT * FROM Term")
+    assert _query_requests(sandbox_server) == 3

@@ -40,6 +40,7 @@ from quickbooks.exceptions import (
     AuthorizationException,
     ObjectNotFoundException,
     QuickbooksException,
+    UnsupportedException,
     ValidationException,
 )
 from quickbooks.objects.base import EmailAddress, LinkedTxn, Ref
@@ -48,6 +49,7 @@ from quickbooks.objects.customer import Customer
 from quickbooks.objects.detailline import SalesItemLine, SalesItemLineDetail
 from quickbooks.objects.invoice import Invoice
 from quickbooks.objects.payment import Payment, PaymentLine
+from quickbooks.objects.preferences import Preferences
 
 from sandbox import SandboxServer, build_sandbox
 
@@ -374,6 +376,24 @@ def test_company_info(qb: QuickBooks, auth_client: AuthClient) -> None:
     assert info.CompanyName == "Sandbox Company_US_1"
     assert info.Country == "US"
     assert info.CompanyAddr.City == "San Pablo"
+
+
+def test_preferences_give_each_realms_home_currency(server: SandboxServer, qb: QuickBooks) -> None:
+    preferences = Preferences.get(qb=qb)
+    assert preferences.CurrencyPrefs.HomeCurrency.value == "USD"
+    assert preferences.CurrencyPrefs.MultiCurrencyEnabled is True
+    canadian = server.credentials()["realms"][1]
+    client = auth_client_for(server)
+    client.refresh_token = canadian["refresh_token"]
+    other = Preferences.get(qb=quickbooks(server, client, company_id=canadian["realm_id"]))
+    assert other.CurrencyPrefs.HomeCurrency.value == "CAD"
+
+
+def test_what_the_sandbox_does_not_serve_is_quickbooks_unsupported_operation(qb: QuickBooks) -> None:
+    invoice = Invoice.all(max_results=1, qb=qb)[0]
+    with pytest.raises(UnsupportedException) as refused:
+        invoice.download_pdf(qb=qb)
+    assert refused.value.error_code == 500
 
 
 # --- python-quickbooks: writes ------------------------------------------------------------------------------
