@@ -214,9 +214,9 @@ def payment_fields(
     total = money(body.get("TotalAmt"), "TotalAmt")
     lines, applied = [], Decimal(0)
     for index, line in enumerate(body.get("Line") or []):
-        target, txn_type, amount = _application(company, customer, line, index, existing)
+        target, txn_type, amount, open_before = _application(company, customer, line, index, existing)
         applied += amount if txn_type == "Invoice" else -amount
-        lines.append({"Amount": amount, "LinkedTxn": [{"TxnId": target["Id"], "TxnType": txn_type}]})
+        lines.append(payment_line(amount, txn_type, target["Id"], open_before, str(target.get("DocNumber", ""))))
     if applied > total:
         raise invalid("TotalAmt", f"The payment applies {applied} but TotalAmt is {total}", "6000")
     fields = {k: v for k, v in body.items() if k not in COMPUTED}
@@ -235,7 +235,7 @@ def payment_fields(
 
 def _application(
     company: Company, customer: dict[str, Any], line: dict[str, Any], index: int, existing: dict[str, Any] | None
-) -> tuple[dict[str, Any], str, Decimal]:
+) -> tuple[dict[str, Any], str, Decimal, Decimal]:
     amount = money(line.get("Amount"), f"Line[{index}].Amount")
     links = line.get("LinkedTxn") or []
     if not links:
@@ -269,4 +269,32 @@ def _application(
             f"Line[{index}] applies {amount} to {txn_type} {target['Id']}, which has only {still_open} open",
             "6000",
         )
-    return target, txn_type, amount
+    return target, txn_type, amount, still_open
+
+
+def payment_line(amount: Decimal, txn_type: str, txn_id: str, open_before: Decimal, doc_number: str) -> dict[str, Any]:
+    """A payment line applying ``amount`` to a transaction; an invoice's carries QuickBooks'
+    ``LineEx`` (its Id, what was open on it before, its number)."""
+    line: dict[str, Any] = {"Amount": amount, "LinkedTxn": [{"TxnId": txn_id, "TxnType": txn_type}]}
+    if txn_type == "Invoice":
+        line["LineEx"] = {
+            "any": [
+                _name_value("txnId", txn_id),
+                _name_value("txnOpenBalance", f"{open_before:.2f}"),
+                _name_value("txnReferenceNumber", doc_number),
+            ]
+        }
+    return line
+
+
+def _name_value(name: str, value: str) -> dict[str, Any]:
+    """One entry of the ``LineEx`` wrapper QuickBooks leaks from its JAXB layer."""
+    return {
+        "name": "{http://schema.intuit.com/finance/v3}NameValue",
+        "declaredType": "com.intuit.schema.finance.v3.NameValue",
+        "scope": "javax.xml.bind.JAXBElement$GlobalScope",
+        "value": {"Name": name, "Value": value},
+        "nil": False,
+        "globalScope": True,
+        "typeSubstituted": False,
+    }

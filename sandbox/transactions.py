@@ -13,6 +13,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from sandbox.builders import payment_line
 from sandbox.catalog import ITEMS, TERMS, exchange_rate
 from sandbox.clock import PACIFIC
 from sandbox.store import CENT, Company, meta_data, settle_transaction, void_invoice
@@ -325,32 +326,9 @@ class TransactionBuilder:
         """A line paying ``amount`` of an invoice, with what was open on it before."""
         open_before = invoice.body["open"]
         invoice.body["open"] = open_before - amount
-        return {
-            "Amount": amount,
-            "LinkedTxn": [{"TxnId": invoice.body["Id"], "TxnType": "Invoice"}],
-            "LineEx": {
-                "any": [
-                    _name_value("txnId", invoice.body["Id"]),
-                    _name_value("txnOpenBalance", f"{open_before:.2f}"),
-                    _name_value("txnReferenceNumber", invoice.body["DocNumber"]),
-                ]
-            },
-        }
+        return payment_line(amount, "Invoice", invoice.body["Id"], open_before, invoice.body["DocNumber"])
 
 
 def _plain(value: Decimal) -> Decimal | int:
     """Unit prices print as ``275`` when whole, as QuickBooks writes them."""
     return int(value) if value == value.to_integral_value() else value
-
-
-def _name_value(name: str, value: str) -> dict[str, Any]:
-    """One entry of the ``LineEx`` wrapper QuickBooks leaks from its JAXB layer."""
-    return {
-        "name": "{http://schema.intuit.com/finance/v3}NameValue",
-        "declaredType": "com.intuit.schema.finance.v3.NameValue",
-        "scope": "javax.xml.bind.JAXBElement$GlobalScope",
-        "value": {"Name": name, "Value": value},
-        "nil": False,
-        "globalScope": True,
-        "typeSubstituted": False,
-    }

@@ -232,6 +232,8 @@ def test_payment_create_applies_to_the_invoice(api: Any, sandbox_server: Sandbox
     paid = api.get(f"invoice/{invoice['Id']}").json()["Invoice"]
     assert paid["Balance"] == 0 and {"TxnId": payment["Id"], "TxnType": "Payment"} in paid["LinkedTxn"]
     assert paid["SyncToken"] == "1"
+    line_ex = {entry["value"]["Name"]: entry["value"]["Value"] for entry in payment["Line"][0]["LineEx"]["any"]}
+    assert line_ex == {"txnId": invoice["Id"], "txnOpenBalance": "150.00", "txnReferenceNumber": invoice["DocNumber"]}
 
 
 def test_payment_cannot_apply_more_than_is_open_or_to_another_customer(
