@@ -80,6 +80,7 @@ def _api(sandbox: Sandbox, handler: Any) -> Any:
         except QboFault as fault:
             return fault_response(sandbox, fault)
         try:
+            await request.body()  # read before taking the company: its lock is never held across I/O
             with company.session():
                 body = await handler(request, company)
             await asyncio.sleep(sandbox.limits.latency_seconds(_rows(body)) + injected.delay_seconds)

@@ -100,10 +100,12 @@ def customer_fields(company: Company, body: dict[str, Any], existing: dict[str, 
     ).strip()
     if not name:
         raise invalid("DisplayName", "Required parameter DisplayName (or GivenName/FamilyName) is missing", "2020")
-    other = company.entities["Customer"].named(name)
-    if other is not None and (existing is None or other != existing["Id"]):
-        raise invalid("DisplayName", f"The name supplied already exists. : Id={other}", "6240")
+    others = company.entities["Customer"].named(name) - {(existing or {}).get("Id")}
+    if others:
+        raise invalid("DisplayName", f"The name supplied already exists. : Id={min(others, key=int)}", "6240")
     parent = reference(company, body, "ParentRef", "Customer") if body.get("ParentRef") else None
+    if parent is not None and existing is not None:
+        _not_under_itself(company, existing["Id"], parent)
     currency = (body.get("CurrencyRef") or {}).get("value") or (parent or {}).get("CurrencyRef", {}).get("value")
     currency = currency or company.home_currency
     if currency not in CURRENCY_NAMES:
@@ -180,6 +182,16 @@ def sales_form(company: Company, body: dict[str, Any], now: datetime) -> dict[st
     return fields
 
 
+def _not_under_itself(company: Company, customer_id: str, parent: dict[str, Any]) -> None:
+    """A customer cannot become a job of itself or of one of its own jobs."""
+    ancestor: dict[str, Any] | None = parent
+    while ancestor is not None:
+        if ancestor["Id"] == customer_id:
+            raise invalid("ParentRef", f"Customer {customer_id} cannot be a sub-customer of itself", "6000")
+        up = ancestor.get("ParentRef")
+        ancestor = company.entities["Customer"].get(up["value"]) if up else None
+
+
 def due_date(company: Company, body: dict[str, Any], customer: dict[str, Any], txn_date: date) -> tuple[Any, date]:
     """The term (body's, else the customer's) and the due date (given, else from the term)."""
     term_ref = body.get("SalesTermRef") or customer.get("SalesTermRef")
@@ -192,9 +204,9 @@ def term_fields(company: Company, body: dict[str, Any], existing: dict[str, Any]
     name = str(body.get("Name") or "").strip()
     if not name:
         raise invalid("Name", "Required parameter Name is missing in the request", "2020")
-    other = company.entities["Term"].named(name)
-    if other is not None and (existing is None or other != existing["Id"]):
-        raise invalid("Name", f"The name supplied already exists. : Id={other}", "6240")
+    others = company.entities["Term"].named(name) - {(existing or {}).get("Id")}
+    if others:
+        raise invalid("Name", f"The name supplied already exists. : Id={min(others, key=int)}", "6240")
     fields = {k: v for k, v in body.items() if k not in COMPUTED}
     fields.update(
         Name=name,

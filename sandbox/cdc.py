@@ -65,6 +65,7 @@ def changes(company: Company, entities: str, changed_since: str, now: datetime) 
     groups = []
     for entity in _entities(entities):
         table = company.entities[entity]
+        table.reindex()
         changed = [table.peek(entity_id) for entity_id in table.by_time(since.timestamp())[:CDC_CAP]]
         deleted = sorted((at, entity_id) for entity_id, at in company.deleted[entity].items() if at >= since)
         rows = [*render(changed), *(_deleted_stub(entity_id, at) for at, entity_id in deleted)][:CDC_CAP]

@@ -158,7 +158,8 @@ class _NameLists:
             group = [customer]
             next_id += 1
             if customer["Active"] and self.rng.random() < 0.08:
-                group.append(self._customer(str(next_id), self.rng.choice(JOB_NAMES), parent=customer))
+                job_name = f"{self.rng.choice(JOB_NAMES)} {index + 1}"  # display names are unique in QuickBooks
+                group.append(self._customer(str(next_id), job_name, parent=customer))
                 next_id += 1
             yield self.rng, group
 

@@ -394,8 +394,7 @@ def _candidates(query: Query, table: Table, today: date) -> tuple[Sequence[str],
             found = {i for v in cond.values for i in table.referring(str(v))}
             return sorted(found, key=_id_number), "Id"
         if cond.prop in ("DisplayName", "Name") and cond.op == "=" and table.entity in ("Customer", "Term"):
-            named = table.named(str(cond.values[0]))
-            return ([named] if named else []), "Id"
+            return sorted(table.named(str(cond.values[0])), key=_id_number), "Id"
     since = until = None
     for cond in query.conditions:
         if cond.prop == _BY_TIME and cond.op in (">", ">=", "="):
@@ -430,6 +429,7 @@ def select(company: Company, query: Query, today: date) -> tuple[int, list[dict[
     the same however big the company is.
     """
     table = company.entities[query.entity]
+    table.reindex()  # objects changed earlier in this session
     hide_inactive = query.entity in NAME_LISTS and not any(c.prop == "Active" for c in query.conditions)
     key_tests = []
     object_tests = []

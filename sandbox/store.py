@@ -243,7 +243,9 @@ class Company:
         """A customer's Balance (its open invoices) and BalanceWithJobs (its jobs' too), up its parents."""
         customers, invoices = self.entities["Customer"], self.entities["Invoice"]
         current: dict[str, Any] | None = customer
-        while current is not None:
+        seen: set[str] = set()
+        while current is not None and current["Id"] not in seen:  # writes refuse cycles; never loop on one
+            seen.add(current["Id"])
             current["Balance"] = invoices.balance(invoices.referring(current["Id"]))
             current["BalanceWithJobs"] = current["Balance"] + sum(
                 (customers[job_id]["BalanceWithJobs"] for job_id in customers.referring(current["Id"])), ZERO

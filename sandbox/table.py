@@ -80,7 +80,7 @@ class Table:
         self._by_time: list[tuple[float, int]] = []
         self._loading = False
         self._by_ref: defaultdict[str, set[str]] = defaultdict(set)
-        self._by_name: dict[str, str] = {}
+        self._by_name: defaultdict[str, set[str]] = defaultdict(set)
         #: The highest numeric ``DocNumber`` ever stored (QuickBooks numbers on from it).
         self.max_doc_number = 0
 
@@ -148,10 +148,11 @@ class Table:
             self._by_time = sorted((key.updated, _numeric(entity_id)) for entity_id, key in self._keys.items())
 
     def remove(self, entity_id: str) -> None:
+        """Delete an object, stored or only put in this session."""
         key = self._keys.pop(entity_id)
-        self._open.pop(entity_id, None)
-        del self._blobs[entity_id]
         self._unindex(entity_id, key)
+        self._open.pop(entity_id, None)
+        self._blobs.pop(entity_id, None)
 
     def flush(self) -> None:
         """Pickle the working set back and re-index it; the working set is emptied."""
@@ -187,9 +188,9 @@ class Table:
         """Ids of objects whose ``CustomerRef`` (or ``ParentRef``) is ``ref_id``."""
         return set(self._by_ref.get(ref_id, ()))
 
-    def named(self, name: str) -> str | None:
-        """The Id of the object with this ``DisplayName``/``Name`` (case-insensitive)."""
-        return self._by_name.get(name.lower())
+    def named(self, name: str) -> set[str]:
+        """Ids of the objects with this ``DisplayName``/``Name`` (case-insensitive)."""
+        return set(self._by_name.get(name.lower(), ()))
 
     def balance(self, ids: Iterable[str]) -> Decimal:
         """The sum of these objects' ``Balance``."""
@@ -212,6 +213,7 @@ class Table:
     # -- index upkeep --------------------------------------------------------------------
 
     def _index(self, entity_id: str, obj: dict[str, Any]) -> None:
+        """Bring every index in line with ``obj``, touching only what changed."""
         doc = str(obj.get("DocNumber", ""))
         if doc.isdigit():
             self.max_doc_number = max(self.max_doc_number, int(doc))
@@ -219,27 +221,36 @@ class Table:
         old = self._keys.get(entity_id)
         if old == new:
             return
-        if old is not None:
-            self._unindex(entity_id, old)
         self._keys[entity_id] = new
+        number = _numeric(entity_id)
         if not self._loading:  # loading builds the ordered indexes once, at its end
-            number = _numeric(entity_id)
-            self._insert(self._ids, number)
-            self._insert(self._by_time, (new.updated, number))
-        if new.ref is not None:
-            self._by_ref[new.ref].add(entity_id)
-        if new.name is not None:
-            self._by_name[new.name] = entity_id
+            if old is None:
+                self._insert(self._ids, number)
+            if old is None or old.updated != new.updated:
+                if old is not None:
+                    self._discard(self._by_time, (old.updated, number))
+                self._insert(self._by_time, (new.updated, number))
+        if old is None or old.ref != new.ref:
+            if old is not None and old.ref is not None:
+                self._by_ref[old.ref].discard(entity_id)
+            if new.ref is not None:
+                self._by_ref[new.ref].add(entity_id)
+        if old is None or old.name != new.name:
+            if old is not None and old.name is not None:
+                self._by_name[old.name].discard(entity_id)
+            if new.name is not None:
+                self._by_name[new.name].add(entity_id)
 
     def _unindex(self, entity_id: str, old: Key) -> None:
+        """Take a removed object out of every index."""
         if not self._loading:
             number = _numeric(entity_id)
             self._discard(self._ids, number)
             self._discard(self._by_time, (old.updated, number))
         if old.ref is not None:
             self._by_ref[old.ref].discard(entity_id)
-        if old.name is not None and self._by_name.get(old.name) == entity_id:
-            del self._by_name[old.name]
+        if old.name is not None:
+            self._by_name[old.name].discard(entity_id)
 
     @staticmethod
     def _insert(ordered: list[Any], item: Any) -> None:

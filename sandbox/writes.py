@@ -119,7 +119,8 @@ def _save(
     """Build, check and store a created or updated object; balances follow."""
     new_id = company.next_txn_id() if entity in TRANSACTIONS else company.next_name_id(entity)
     obj = {**_fields(company, entity, body, existing, now), **builders.identity(existing, new_id, now)}
-    previous = (existing or {}).get("CustomerRef", {}).get("value")
+    # whose balance the change may lower: a transaction's former customer, a job's former parent
+    previous = ((existing or {}).get("CustomerRef") or (existing or {}).get("ParentRef") or {}).get("value")
     company.save(entity, obj, now, previous_customer=previous)
     company.emit(entity, obj["Id"], "Create" if existing is None else "Update", now)
     return obj
