@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import secrets
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -35,21 +36,20 @@ from sandbox.webhooks import Endpoint
 def admin_routes(sandbox: Sandbox) -> list[Route]:
     """Routes of the admin API for ``sandbox``."""
 
-    async def new_connection(request: Request) -> Response:
+    async def for_realm(request: Request, answer: Callable[[str], dict[str, Any]]) -> Response:
+        """Run ``answer`` for the request's ``realm_id``; an unknown realm gets QuickBooks' 3100."""
         realm_id = str((await request.json()).get("realm_id", ""))
         try:
             sandbox.store.company(realm_id)
         except QboFault as fault:
             return fault_response(sandbox, fault)
-        return json_response({"realm_id": realm_id, "refresh_token": sandbox.issuer.new_refresh_token(realm_id)})
+        return json_response({"realm_id": realm_id, **answer(realm_id)})
+
+    async def new_connection(request: Request) -> Response:
+        return await for_realm(request, lambda realm: {"refresh_token": sandbox.issuer.new_refresh_token(realm)})
 
     async def revoke_connections(request: Request) -> Response:
-        realm_id = str((await request.json()).get("realm_id", ""))
-        try:
-            sandbox.store.company(realm_id)
-        except QboFault as fault:
-            return fault_response(sandbox, fault)
-        return json_response({"realm_id": realm_id, "revoked_connections": sandbox.issuer.revoke_realm(realm_id)})
+        return await for_realm(request, lambda realm: {"revoked_connections": sandbox.issuer.revoke_realm(realm)})
 
     async def faults(request: Request) -> Response:
         if request.method == "POST":

@@ -35,8 +35,7 @@ def _required(element: str) -> QboFault:
     )
 
 
-def _target(company: Company, entity: str, body: Any) -> dict[str, Any]:
-    """The object a write names, after QuickBooks' optimistic-concurrency check."""
+def _require_object(body: Any) -> None:
     if not isinstance(body, dict):
         raise QboFault(
             400,
@@ -45,6 +44,11 @@ def _target(company: Company, entity: str, body: Any) -> dict[str, Any]:
             "The request body must be a JSON object",
             element="",
         )
+
+
+def _target(company: Company, entity: str, body: Any) -> dict[str, Any]:
+    """The object a write names, after QuickBooks' optimistic-concurrency check."""
+    _require_object(body)
     for element in ("Id", "SyncToken"):
         if element not in body:
             raise _required(element)
@@ -99,14 +103,7 @@ def _apply(company: Company, entity: str, operation: str, include: str, body: An
         return {entity: render(company.void_payment(_target(company, entity, body)["Id"], now))}
     if operation not in ("", "create", "update") or include:
         raise _unsupported(f"Operation {operation} on {entity} is not supported by the sandbox.")
-    if not isinstance(body, dict):
-        raise QboFault(
-            400,
-            "2010",
-            "Request has invalid or unsupported property",
-            "The request body must be a JSON object",
-            element="",
-        )
+    _require_object(body)
     existing = _target(company, entity, body) if "Id" in body else None
     if existing is not None and body.get("sparse") is True:
         body = {**{k: v for k, v in existing.items() if k not in builders.COMPUTED}, **body}
