@@ -29,9 +29,9 @@ def oauth_routes(sandbox: Sandbox) -> list[Route]:
 
     async def token(request: Request) -> Response:
         sandbox.requests[("oauth", "token")] += 1
-        injected = sandbox.take_fault("token")
-        if injected is not None and not injected[1]:
-            return json_response({"error": "server_error"}, injected[0])
+        injected = sandbox.chaos.draw("token", kinds=("error",))
+        if injected.fails_before_processing:
+            return json_response({"error": "server_error"}, injected.status or 500)
         try:
             form = {k: v[0] for k, v in parse_qs((await request.body()).decode("utf-8")).items()}
             client_id, client_secret = _client_credentials(request, form)
@@ -45,8 +45,8 @@ def oauth_routes(sandbox: Sandbox) -> list[Route]:
                 raise OAuthError(400, "unsupported_grant_type")
         except OAuthError as error:
             return json_response({"error": error.error}, error.status)
-        if injected is not None:
-            return json_response({"error": "server_error"}, injected[0])
+        if injected.fails:
+            return json_response({"error": "server_error"}, injected.status or 500)
         return json_response(answer)
 
     async def authorize(request: Request) -> Response:

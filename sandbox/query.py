@@ -420,58 +420,74 @@ def _in_order(query: Query, order: str) -> bool:
     return wanted == [(_BY_TIME, False)]
 
 
-def select(company: Company, query: Query, today: date) -> tuple[int, list[dict[str, Any]]]:
-    """Run a parsed query on a company: (how many match, the requested page).
+class _Plan:
+    """How a parsed query reads a company's table.
 
     The indexes narrow the candidates and answer every test they can; objects
     are decoded only for the tests left. When the candidates already come in
     the requested order, reading stops at the end of the page, so a page costs
     the same however big the company is.
     """
-    table = company.entities[query.entity]
-    table.reindex()  # objects changed earlier in this session
-    hide_inactive = query.entity in NAME_LISTS and not any(c.prop == "Active" for c in query.conditions)
-    key_tests = []
-    object_tests = []
-    for cond in query.conditions:
-        test = _key_test(cond, query.entity, today)
-        if test is None:
-            object_tests.append(cond)
-        else:
-            key_tests.append(test)
-    if hide_inactive:
-        key_tests.append(lambda entity_id, key: key.active)
-    candidates, order = _candidates(query, table, today)
 
-    def matching() -> Iterator[str]:
-        for entity_id in candidates:
+    def __init__(self, company: Company, query: Query, today: date) -> None:
+        self.query = query
+        self.today = today
+        self.table = table = company.entities[query.entity]
+        table.reindex()  # objects changed earlier in this session
+        self.key_tests: list[KeyTest] = []
+        self.object_tests: list[Condition] = []
+        for cond in query.conditions:
+            test = _key_test(cond, query.entity, today)
+            if test is None:
+                self.object_tests.append(cond)
+            else:
+                self.key_tests.append(test)
+        if query.entity in NAME_LISTS and not any(c.prop == "Active" for c in query.conditions):
+            self.key_tests.append(lambda entity_id, key: key.active)  # name lists hide inactive rows
+        self.candidates, self.order = _candidates(query, table, today)
+
+    def matching(self) -> Iterator[str]:
+        table = self.table
+        for entity_id in self.candidates:
             key = table.key(entity_id)
-            if all(test(entity_id, key) for test in key_tests) and (
-                not object_tests or all(_matches(table.peek(entity_id), c, today) for c in object_tests)
+            if all(test(entity_id, key) for test in self.key_tests) and all(
+                _matches(table.peek(entity_id), cond, self.today) for cond in self.object_tests
             ):
                 yield entity_id
 
-    start = query.start_position - 1
-    every_candidate_matches = not key_tests and not object_tests
-    if query.count:
-        return len(candidates) if every_candidate_matches else sum(1 for _ in matching()), []
-    if _in_order(query, order):
-        if every_candidate_matches:
-            page_ids = candidates[start : start + query.max_results]
-        else:
-            page_ids = list(islice(matching(), start, start + query.max_results))
-        return -1, [table.peek(entity_id) for entity_id in page_ids]
-    rows = [table.peek(entity_id) for entity_id in matching()]
-    _order(rows, query.order_by)
-    return len(rows), rows[start : start + query.max_results]
+    def count(self) -> int:
+        if not self.key_tests and not self.object_tests:
+            return len(self.candidates)
+        return sum(1 for _ in self.matching())
+
+    def page(self) -> list[dict[str, Any]]:
+        query, table = self.query, self.table
+        start, stop = query.start_position - 1, query.start_position - 1 + query.max_results
+        if _in_order(query, self.order):
+            if not self.key_tests and not self.object_tests:
+                return [table.peek(entity_id) for entity_id in self.candidates[start:stop]]
+            return [table.peek(entity_id) for entity_id in islice(self.matching(), start, stop)]
+        rows = [table.peek(entity_id) for entity_id in self.matching()]
+        _order(rows, query.order_by)
+        return rows[start:stop]
+
+
+def count(company: Company, query: Query, today: date) -> int:
+    """How many objects a parsed query selects (``COUNT(*)``)."""
+    return _Plan(company, query, today).count()
+
+
+def select(company: Company, query: Query, today: date) -> list[dict[str, Any]]:
+    """The page of objects a parsed query asks for."""
+    return _Plan(company, query, today).page()
 
 
 def run_query(company: Company, text: str, today: date) -> dict[str, Any]:
     """The ``QueryResponse`` for a statement, in QuickBooks' envelope."""
     parsed = parse(text, ENTITIES)
-    total, page = select(company, parsed, today)
     if parsed.count:
-        return {"QueryResponse": {"totalCount": total}}
+        return {"QueryResponse": {"totalCount": count(company, parsed, today)}}
+    page = select(company, parsed, today)
     if not page:
         return {"QueryResponse": {}}
     return {

@@ -37,19 +37,3 @@ class Sandbox:
         self.throttle = Throttle(self.clock, self.limits)
         self.chaos = Chaos(self.clock)
         self.store.listener = self.webhooks.publish
-
-    def inject(self, endpoint: str, status: int, count: int = 1, after_processing: bool = False) -> None:
-        """Make the next ``count`` requests to ``endpoint`` fail with ``status``.
-
-        With ``after_processing`` the request takes effect first (a token is rotated,
-        say) and only the answer fails, as when a response is lost on the way back.
-        """
-        if count > 0:
-            self.chaos.add(
-                {"endpoint": endpoint, "status": status, "count": count, "after_processing": after_processing}
-            )
-
-    def take_fault(self, endpoint: str) -> tuple[int, bool] | None:
-        """The injected error for one request to ``endpoint``: (status, after processing), or None."""
-        outcome = self.chaos.draw(endpoint, kinds=("error",))
-        return None if outcome.status is None else (outcome.status, outcome.after_processing)

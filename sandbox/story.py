@@ -30,7 +30,7 @@ from sandbox.clock import Clock
 from sandbox.faults import QboFault
 from sandbox.query import run_query
 from sandbox.service import Sandbox
-from sandbox.store import CENT, Company
+from sandbox.store import CENT, Company, render
 from sandbox.writes import write
 
 OPEN = " where Balance > '0'"
@@ -62,7 +62,7 @@ class _Scene:
         return dict(self.query(f"select * from {entity}{where} STARTPOSITION {position} MAXRESULTS 1")[entity][0])
 
     def write(self, segment: str, body: dict[str, Any], **params: str) -> dict[str, Any]:
-        raw = json.dumps(body, default=_number).encode("utf-8")
+        raw = json.dumps(render(body)).encode("utf-8")
         return write(self.company, segment, params, raw, self.clock.now())
 
     def pay(self, customer_id: str, total: Decimal, applied: list[tuple[str, str, Decimal]]) -> dict[str, Any]:
@@ -73,12 +73,6 @@ class _Scene:
         ]
         body = {"CustomerRef": {"value": customer_id}, "TotalAmt": total, "Line": lines}
         return dict(self.write("payment", body)["Payment"])
-
-
-def _number(value: object) -> float:
-    if isinstance(value, Decimal):
-        return float(value)  # two decimals: the float's repr is the same number
-    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 def _amount(value: Any) -> Decimal:

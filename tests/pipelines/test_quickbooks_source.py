@@ -257,7 +257,9 @@ def test_company_without_payments_still_gets_every_contract_table(
 def test_token_refresh_failing_after_rotation_is_not_retried(
     qb_config: QuickBooksConfig, sandbox_server: SandboxServer
 ) -> None:
-    sandbox_server.sandbox.inject("token", 500, after_processing=True)  # rotated, but the answer is lost
+    sandbox_server.sandbox.chaos.add(
+        {"endpoint": "token", "status": 500, "after_processing": True}
+    )  # rotated, but the answer is lost
     client = qb_config.open_clients()[0]
     with pytest.raises(QuickBooksAuthError, match=r"HTTP 500.*Not retried"):
         client.query("SELECT * FROM Term")
@@ -289,7 +291,7 @@ def test_concurrent_connections_never_spend_the_same_refresh_token(
 
 
 def test_throttled_queries_are_retried_with_backoff(qb_config: QuickBooksConfig, sandbox_server: SandboxServer) -> None:
-    sandbox_server.sandbox.inject("query", 429, count=2)
+    sandbox_server.sandbox.chaos.add({"endpoint": "query", "status": 429, "count": 2})
     qb_config.max_attempts = 4
     client = qb_config.open_clients()[0]
     assert "Term" in client.query("SELECT * FROM Term")

@@ -39,7 +39,7 @@ def _line(amount: int) -> dict[str, Any]:
 
 
 def _rows(company: Company, text: str) -> list[dict[str, Any]]:
-    return select(company, parse(text, ENTITIES), NOW.date())[1]
+    return select(company, parse(text, ENTITIES), NOW.date())
 
 
 def _expected_balances(company: Company) -> dict[str, tuple[Decimal, Decimal]]:
