@@ -226,17 +226,81 @@ def sandbox_story(
 
 
 @main.command()
-def sync() -> None:
-    """Load QuickBooks into the warehouse with dlt (no Dagster); prints rows per table."""
-    from pipelines.quickbooks.from_env import config_from_env
-    from pipelines.quickbooks.pipeline import make_pipeline, table_row_counts
-    from pipelines.quickbooks.pipeline import sync as run_sync
+@click.option("--realm", "realms", multiple=True, help="Sync only this realm (repeatable; default: every realm).")
+@click.option("--verbose", is_flag=True, help="Show every page read, and the traceback of an error.")
+def sync(realms: tuple[str, ...], verbose: bool) -> None:
+    """Load QuickBooks into the warehouse with dlt (no Dagster), every connected realm on its own.
 
-    warehouse, dlt_dir = settings.path("QBCOLLECT_WAREHOUSE"), settings.path("QBCOLLECT_DLT_DIR")
-    info = run_sync(config_from_env(), warehouse, dlt_dir)
-    click.echo(f"loaded {len(info.loads_ids)} load package(s) into {warehouse}")
-    for table, rows in table_row_counts(make_pipeline(warehouse, dlt_dir)).items():
-        click.echo(f"  raw_quickbooks.{table:<32} {rows:>9,} rows")
+    Progress (pages, rows, requests) goes to stderr; the last line names any realm that failed.
+    """
+    _log_progress(verbose)
+    try:
+        report = _run_sync(list(realms) or None)
+    except Exception as exc:
+        if verbose:
+            raise
+        raise click.ClickException(_one_line(exc)) from exc
+    for realm in report.realms:
+        click.echo(_realm_line(realm))
+    _echo_table_counts()
+    if report.pending_loaded:
+        click.echo(f"loaded {report.pending_loaded} package(s) an interrupted sync had left")
+    click.echo(f"warehouse: {report.warehouse} (sync_log, rejected_rows and reconciliations in raw_quickbooks)")
+    if report.failed:
+        names = ", ".join(realm.realm_id for realm in report.failed)
+        click.echo(f"sync failed for realm(s) {names}; the others loaded", err=True)
+        raise SystemExit(1)
+    click.echo(f"synced {len(report.realms)} realm(s)")
+
+
+def _log_progress(verbose: bool) -> None:
+    import logging
+
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
+    logger = logging.getLogger("pipelines.quickbooks")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO if verbose else logging.WARNING)
+
+
+def _run_sync(realms: list[str] | None) -> Any:
+    from pipelines.quickbooks.from_env import config_from_env
+    from pipelines.quickbooks.sync import sync as run_sync
+
+    return run_sync(config_from_env(), settings.path("QBCOLLECT_WAREHOUSE"), settings.path("QBCOLLECT_DLT_DIR"), realms)
+
+
+def _echo_table_counts() -> None:
+    from pipelines.quickbooks.pipeline import make_pipeline, table_row_counts
+
+    pipeline = make_pipeline(settings.path("QBCOLLECT_WAREHOUSE"), settings.path("QBCOLLECT_DLT_DIR"))
+    for table, rows in table_row_counts(pipeline).items():
+        click.echo(f"  raw_quickbooks.{table:<40} {rows:>9,} rows")
+
+
+def _one_line(exc: BaseException) -> str:
+    from pipelines.quickbooks.sync import one_line
+
+    return one_line(exc)
+
+
+def _realm_line(realm: Any) -> str:
+    if not realm.ok:
+        return f"realm {realm.realm_id}: FAILED ({realm.stats.mode or 'not started'}): {realm.error}"
+    stats = realm.stats
+    parts = [
+        f"{stats.mode}",
+        f"{sum(stats.rows.values()):,} rows",
+        f"{sum(stats.deletes.values()):,} deleted",
+        f"{realm.requests} requests ({realm.retries} retried, {realm.throttled} throttled)",
+    ]
+    rejected = sum(stats.rejected.values())
+    if rejected:
+        parts.append(f"{rejected} REJECTED (not loaded: see raw_quickbooks.rejected_rows)")
+    repaired = [row["entity"] for row in realm.reconciled if row["outcome"] != "match"]
+    if repaired:
+        parts.append(f"counts differed and were re-read: {', '.join(repaired)}")
+    return f"realm {realm.realm_id}: " + ", ".join(parts)
 
 
 @main.command()

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import dagster as dg
 from dagster_dbt import DbtCliResource
-from dagster_dlt import DagsterDltResource
 
 from assets.case_export import collection_case_export
 from assets.dbt_models import DBT_PROJECT, qbcollect_dbt_models
@@ -45,7 +44,6 @@ def build_defs() -> dg.Definitions:
         jobs=[collections_job],
         schedules=[collections_schedule],
         resources={
-            "dlt": DagsterDltResource(),
             "dbt": DbtCliResource(project_dir=DBT_PROJECT, dbt_executable=_dbt_executable()),
             "quickbooks": QuickBooksResource(),
             "warehouse": WarehouseResource(),

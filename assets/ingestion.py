@@ -4,15 +4,15 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import dagster as dg
-from dagster_dlt import DagsterDltResource, DagsterDltTranslator, dlt_assets
+from dagster_dlt import DagsterDltTranslator, dlt_assets
 from dagster_dlt.translator import DltResourceTranslatorData
 
 from assets import DUCKDB_POOL
 from pipelines.quickbooks import DESCRIPTIONS, quickbooks_source
-from pipelines.quickbooks.pipeline import RUN_OPTIONS, ensure_contract_tables, make_pipeline
+from pipelines.quickbooks.pipeline import make_pipeline
+from pipelines.quickbooks.sync import sync
 from resources import QuickBooksResource, WarehouseResource
 
 
@@ -51,19 +51,31 @@ _SPEC_PIPELINE = make_pipeline(_SPEC_DIR / "warehouse.duckdb", _SPEC_DIR / "dlt"
 )
 def quickbooks_raw(
     context: dg.AssetExecutionContext,
-    dlt: DagsterDltResource,
     quickbooks: QuickBooksResource,
     warehouse: WarehouseResource,
-) -> Iterator[Any]:
-    """Incremental extract of every QuickBooks entity for every configured realm."""
-    pipeline = make_pipeline(warehouse.path, quickbooks.dlt_dir)
-    yield from dlt.run(
-        context=context,
-        dlt_source=quickbooks_source(quickbooks.config()),
-        dlt_pipeline=pipeline,
-        dagster_dlt_translator=TRANSLATOR,
-        **RUN_OPTIONS,
-    )
-    created = ensure_contract_tables(pipeline)
-    if created:
-        context.log.info(f"created empty raw tables no QuickBooks row has filled yet: {', '.join(created)}")
+) -> Iterator[dg.MaterializeResult]:
+    """Incremental extract of every QuickBooks entity for every configured realm, each realm on its own.
+
+    Runs the same ``sync()`` as ``qbcollect sync``. If any realm fails, the step
+    fails after recording what loaded, so no action runs on a partial picture.
+    """
+    report = sync(quickbooks.config(), warehouse.path, quickbooks.dlt_dir)
+    for realm in report.realms:
+        log = context.log.info if realm.ok else context.log.error
+        log(f"realm {realm.realm_id}: {realm.stats.mode}, {realm.log_row()}")
+    for key in context.selected_asset_keys:
+        table = key.path[-1]
+        yield dg.MaterializeResult(
+            asset_key=key,
+            metadata={
+                "rows": sum(realm.stats.rows.get(table, 0) for realm in report.realms),
+                "deleted": sum(realm.stats.deletes.get(table, 0) for realm in report.realms),
+                "rejected": sum(realm.stats.rejected.get(table, 0) for realm in report.realms),
+                "realms_failed": ", ".join(realm.realm_id for realm in report.failed) or "none",
+            },
+        )
+    if report.failed:
+        raise dg.Failure(
+            description="sync failed for realm(s) "
+            + "; ".join(f"{realm.realm_id}: {realm.error}" for realm in report.failed)
+        )

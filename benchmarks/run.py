@@ -22,7 +22,8 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
 
 from pipelines.quickbooks.from_env import config_from_env  # noqa: E402
-from pipelines.quickbooks.pipeline import make_pipeline, sync  # noqa: E402
+from pipelines.quickbooks.pipeline import make_pipeline  # noqa: E402
+from pipelines.quickbooks.sync import sync  # noqa: E402
 from sandbox import SandboxServer, build_sandbox  # noqa: E402
 from sandbox.server import client_settings  # noqa: E402
 

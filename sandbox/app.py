@@ -68,7 +68,7 @@ def _api(sandbox: Sandbox, handler: Any) -> Any:
         realm_id = request.path_params["realm_id"]
         sandbox.requests[(realm_id, name)] += 1
         request.scope[COUNTED] = (realm_id, name)
-        injected = sandbox.chaos.draw(name)
+        injected = sandbox.chaos.draw(name, realm_id=realm_id)
         if injected.fails_before_processing:
             await asyncio.sleep(injected.delay_seconds)
             return _broken(sandbox, injected, {})

@@ -15,7 +15,9 @@ goes wrong there:
 When it fires: on the next ``count`` matching requests, or on every one for
 ``seconds`` of sandbox clock, each with probability ``rate``. A rule's dice are
 its own ``random.Random(seed)``, drawn once per matching request while the rule
-is live, so a seeded rule fails the same requests on every run. ``error`` and
+is live, so a seeded rule fails the same requests on every run. A rule with a
+``realm_id`` hits only that company's requests (a storm at one realm of many).
+``error`` and
 ``drop`` happen before the request is processed unless ``after_processing``
 (the change is made, only the answer is lost); ``malformed`` always follows
 processing, since a 200 means it was done.
@@ -54,6 +56,8 @@ class FaultRule:
     delay_seconds: float = 0.0
     after_processing: bool = False
     seed: int = 0
+    #: Only requests for this company (None: every company).
+    realm_id: str | None = None
     fired: int = 0
     _dice: random.Random = field(init=False, repr=False)
 
@@ -74,15 +78,17 @@ class FaultRule:
             self.after_processing = True
         self._dice = random.Random(self.seed)
 
-    def applies_to(self, endpoint: str) -> bool:
+    def applies_to(self, endpoint: str, realm_id: str | None = None) -> bool:
+        if self.realm_id is not None and realm_id != self.realm_id:
+            return False
         return self.endpoint == endpoint or (self.endpoint == ALL_API and endpoint != TOKEN)
 
     def spent(self, now: datetime) -> bool:
         return (self.count is not None and self.fired >= self.count) or (self.until is not None and now >= self.until)
 
-    def fires(self, endpoint: str, now: datetime) -> bool:
+    def fires(self, endpoint: str, now: datetime, realm_id: str | None = None) -> bool:
         """Whether this request is hit; rolls the rule's dice once if the rule is live here."""
-        if not self.applies_to(endpoint) or self.spent(now):
+        if not self.applies_to(endpoint, realm_id) or self.spent(now):
             return False
         if self.rate < 1 and self._dice.random() >= self.rate:
             return False
@@ -100,6 +106,7 @@ class FaultRule:
             "delay_seconds": self.delay_seconds,
             "after_processing": self.after_processing,
             "seed": self.seed,
+            "realm_id": self.realm_id,
             "fired": self.fired,
         }
 
@@ -155,6 +162,7 @@ class Chaos:
                     delay_seconds=float(spec.get("delay_seconds", 0)),
                     after_processing=bool(spec.get("after_processing", False)),
                     seed=int(spec.get("seed", self.seed + self._added)),
+                    realm_id=None if spec.get("realm_id") is None else str(spec["realm_id"]),
                 )
                 self.rules.append(rule)
         except KeyError as exc:
@@ -171,8 +179,8 @@ class Chaos:
             self.rules = kept
         return cleared
 
-    def draw(self, endpoint: str, kinds: tuple[str, ...] = KINDS) -> Outcome:
-        """Roll every live rule for one request to ``endpoint``.
+    def draw(self, endpoint: str, kinds: tuple[str, ...] = KINDS, realm_id: str | None = None) -> Outcome:
+        """Roll every live rule for one request to ``endpoint`` (of ``realm_id``, for realm rules).
 
         Slow rules add up; of the failing kinds the first rule that fires wins, and
         the rules after it are not rolled for this request.
@@ -184,7 +192,7 @@ class Chaos:
             for rule in self.rules:
                 if rule.kind not in kinds or (failing is not None and rule.kind != "slow"):
                     continue
-                if rule.fires(endpoint, now):
+                if rule.fires(endpoint, now, realm_id):
                     if rule.kind == "slow":
                         delay += rule.delay_seconds
                     else:

@@ -145,3 +145,22 @@ def test_sandbox_serve_fault_and_story_flags_then_a_one_shot_story(tmp_path: Pat
     assert story.returncode == 0, story.stderr
     assert "(seed 1): invoice_created 4" in story.stdout
     assert "story for realm" in served
+
+
+def test_sync_of_many_realms_names_the_one_that_failed_on_its_last_line() -> None:
+    from sandbox import SandboxServer, build_sandbox
+
+    with SandboxServer(build_sandbox(seed=4, customers=6, realms=3)) as server:
+        creds = server.credentials()
+        revoked = creds["realms"][1]["realm_id"]
+        server.sandbox.issuer.revoke_realm(revoked)
+        env = {**os.environ, **client_settings(creds)}
+        result = subprocess.run([*CLI, "sync", "--verbose"], env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == f"sync failed for realm(s) {revoked}; the others loaded"
+    assert f"realm {revoked}: FAILED" in result.stdout and "reconnect" in result.stdout
+    for realm in (creds["realms"][0]["realm_id"], creds["realms"][2]["realm_id"]):
+        assert f"realm {realm}: full, " in result.stdout
+    assert "Invoice page 1" in result.stderr, "--verbose shows every page"
+    assert "Traceback" not in result.stderr
+    assert creds["client_secret"] not in result.stdout + result.stderr

@@ -1,17 +1,18 @@
 """The QuickBooks Online dlt source.
 
 Loads customers, invoices (with lines and links), payments (with the invoices
-and credit memos they apply to), credit memos and terms for one or more
-companies (realms) into dataset ``raw_quickbooks``. Every root row carries
-``realm_id`` and merges on (``realm_id``, ``Id``). Extraction is incremental on
-``MetaData.LastUpdatedTime`` with one cursor per realm, kept in dlt's resource
-state; voided invoices and payments come back as updates (amounts zeroed).
+and credit memos they apply to), credit memos and terms, and each company's
+facts (``company_info``, ``preferences``), for one or more companies (realms)
+into dataset ``raw_quickbooks``. Every root row carries ``realm_id`` and merges
+on (``realm_id``, ``id``), keeping the newest version (``record_version``).
+Deleted objects stay as tombstones (``is_deleted``); objects that cannot be
+trusted go to ``rejected_rows``. How each realm is read (CDC, full or
+reconcile) is decided in :mod:`pipelines.quickbooks.extraction`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
 from typing import Any
 
 import dlt
@@ -19,69 +20,143 @@ from dlt.extract.resource import DltResource
 
 from pipelines.quickbooks.client import QuickBooksClient
 from pipelines.quickbooks.connection import QuickBooksConfig, RealmConnection
-from pipelines.quickbooks.settings import COLUMNS, NESTED_COLUMNS, PAGE_SIZE, RESOURCES, column_hints
+from pipelines.quickbooks.extraction import LocalView, RealmExtraction
+from pipelines.quickbooks.settings import (
+    COLUMNS,
+    COMPANY_TABLES,
+    NESTED_COLUMNS,
+    PAGE_SIZE,
+    REJECTED_ROWS,
+    RESOURCES,
+    column_hints,
+)
 
-__all__ = ["DESCRIPTIONS", "QuickBooksConfig", "RealmConnection", "quickbooks_source"]
+__all__ = ["DESCRIPTIONS", "Extraction", "QuickBooksConfig", "RealmConnection", "quickbooks_source"]
 
 #: What each resource loads; dagster shows these as asset descriptions.
 DESCRIPTIONS: dict[str, str] = {
     "customers": "QuickBooks customers and sub-customers (jobs), inactive ones included, with balances and contacts.",
-    "invoices": "QuickBooks invoices with their lines and linked transactions; voided invoices arrive zeroed.",
-    "payments": "QuickBooks payments with the invoices and credit memos each line applies to, and unapplied amounts.",
+    "invoices": "QuickBooks invoices with their lines and linked transactions; voided ones flagged, deleted ones kept "
+    "as tombstones.",
+    "payments": "QuickBooks payments with the invoices and credit memos each line applies to, and unapplied amounts; "
+    "voided and deleted ones flagged.",
     "credit_memos": "QuickBooks credit memos with lines and the credit still remaining.",
     "terms": "QuickBooks payment terms (due days), inactive ones included.",
+    "company_info": "Each company's CompanyInfo: name, country, time zone (read at most once a day).",
+    "preferences": "Each company's Preferences: home currency, multicurrency, default terms, aging basis.",
 }
 
 
-class _Clients:
-    """Opens the API clients on first use, so the source builds without secrets."""
+class Extraction:
+    """One sync's realms and how they are read; after the run, what each realm's read found.
 
-    def __init__(self, config: QuickBooksConfig | None) -> None:
+    Clients open on first use, so the source builds without secrets (as Dagster needs).
+    """
+
+    def __init__(
+        self,
+        config: QuickBooksConfig | None,
+        realm_ids: list[str] | None = None,
+        local: LocalView | None = None,
+        page_size: int = PAGE_SIZE,
+        only_tables: set[str] | None = None,
+        clients: list[QuickBooksClient] | None = None,
+    ) -> None:
         self.config = config
-        self._clients: list[QuickBooksClient] | None = None
+        self.realm_ids = realm_ids
+        self.local = local
+        self.page_size = page_size
+        self.only_tables = only_tables
+        self._clients = clients
+        self.realms: dict[str, RealmExtraction] = {}
 
-    def __call__(self) -> list[QuickBooksClient]:
-        if self.config is None:
-            raise ValueError("quickbooks_source needs a QuickBooksConfig to extract (none was given)")
+    @property
+    def opened_clients(self) -> list[QuickBooksClient]:
+        """The clients this extraction has opened so far (none before the run)."""
+        return list(self._clients or [])
+
+    def clients(self) -> list[QuickBooksClient]:
         if self._clients is None:
-            self._clients = self.config.open_clients()
+            if self.config is None:
+                raise ValueError("quickbooks_source needs a QuickBooksConfig to extract (none was given)")
+            self._clients = self.config.open_clients(self.realm_ids)
         return self._clients
 
+    def plans(self) -> list[RealmExtraction]:
+        """Each realm's read, created on first use inside the run (it needs dlt's source state)."""
+        if not self.realms:
+            states: dict[str, Any] = dlt.current.source_state().setdefault("realms", {})
+            for client in self.clients():
+                self.realms[client.realm_id] = RealmExtraction(
+                    client, states.setdefault(client.realm_id, {}), self.local, self.page_size, self.only_tables
+                )
+        return list(self.realms.values())
 
-def _entity_resource(table: str, entity: str, clients: _Clients, page_size: int) -> DltResource:
-    def extract() -> Iterator[list[dict[str, Any]]]:
-        cursors: dict[str, str] = dlt.current.resource_state().setdefault("cursors", {})
-        for client in clients():
-            since = datetime.fromisoformat(cursors[client.realm_id]) if client.realm_id in cursors else None
-            newest = since
-            for page in client.changed_since(entity, since, page_size):
-                for row in page:
-                    row["realm_id"] = client.realm_id
-                page_newest = page[-1]["MetaData"]["LastUpdatedTime"]
-                newest = page_newest if newest is None else max(newest, page_newest)
-                yield page
-            if newest is not None:
-                cursors[client.realm_id] = newest.isoformat()
+
+def _rejections(rows: list[dict[str, Any]]) -> Any:
+    return dlt.mark.with_hints(
+        rows,
+        dlt.mark.make_hints(
+            table_name="rejected_rows",
+            write_disposition="merge",
+            primary_key=("realm_id", "entity", "id"),
+            columns=column_hints(REJECTED_ROWS, required=("realm_id", "entity", "id")),
+        ),
+    )
+
+
+def _entity_resource(table: str, extraction: Extraction) -> DltResource:
+    def extract() -> Iterator[Any]:
+        for plan in extraction.plans():
+            for batch in plan.table_batches(table):
+                if batch.rows:
+                    yield batch.rows
+                if batch.rejections:
+                    yield _rejections(batch.rejections)
+
+    extract.__doc__ = DESCRIPTIONS[table]
+    columns = column_hints(COLUMNS[table], required=("realm_id", "id"))
+    columns["record_version"]["dedup_sort"] = "desc"  # the newest version of a row wins the merge
+    return dlt.resource(
+        extract,
+        name=table,
+        write_disposition="merge",
+        primary_key=("realm_id", "id"),
+        columns=columns,
+        nested_hints={path: {"columns": column_hints(cols)} for path, cols in NESTED_COLUMNS.get(table, {}).items()},
+    )
+
+
+def _company_resource(table: str, extraction: Extraction) -> DltResource:
+    def extract() -> Iterator[Any]:
+        for plan in extraction.plans():
+            yield plan.company_rows(table)
 
     extract.__doc__ = DESCRIPTIONS[table]
     return dlt.resource(
         extract,
         name=table,
         write_disposition="merge",
-        primary_key=("realm_id", "id"),
-        columns=column_hints(COLUMNS[table], required=("realm_id", "id")),
-        nested_hints={path: {"columns": column_hints(cols)} for path, cols in NESTED_COLUMNS.get(table, {}).items()},
+        primary_key=("realm_id",),
+        columns=column_hints(COLUMNS[table], required=("realm_id",)),
     )
 
 
 @dlt.source(name="quickbooks")
-def quickbooks_source(config: QuickBooksConfig | None = None, page_size: int = PAGE_SIZE) -> list[DltResource]:
-    """QuickBooks Online entities for every realm in ``config``.
+def quickbooks_source(
+    config: QuickBooksConfig | None = None, page_size: int = PAGE_SIZE, extraction: Extraction | None = None
+) -> list[DltResource]:
+    """QuickBooks Online entities and company facts for every realm in ``config``.
 
     Args:
         config: credentials, realms and token store; may be None to build the
             source's shape (resources, tables) without secrets, as Dagster does.
         page_size: rows per query page (QuickBooks allows at most 1000).
+        extraction: which realms and how (built from ``config`` when not given);
+            holds each realm's figures after the run.
     """
-    clients = _Clients(config)
-    return [_entity_resource(table, entity, clients, page_size) for table, entity in RESOURCES.items()]
+    extraction = extraction or Extraction(config, page_size=page_size)
+    return [
+        *(_entity_resource(table, extraction) for table in RESOURCES),
+        *(_company_resource(table, extraction) for table in COMPANY_TABLES),
+    ]

@@ -1,105 +1,202 @@
-"""HTTP to the QuickBooks Accounting API: queries, paging, retries, faults.
+"""HTTP to the QuickBooks Accounting API: queries, counts, change data capture, company facts.
 
-Built on dlt's retrying ``requests`` client, which backs off on 429 (QuickBooks'
-ThrottleExceeded) and 5xx and honours ``Retry-After``. Incremental reads page
-by keyset on ``MetaData.LastUpdatedTime`` instead of by offset alone: an offset
-walk over rows that change while it runs skips rows, keyset paging does not.
+Built on dlt's retrying ``requests`` client: 429 (QuickBooks' ThrottleExceeded),
+5xx, dropped connections and 200 answers cut short are retried with exponential
+backoff, honouring ``Retry-After``, within one budget of attempts. Every attempt
+is counted per realm (requests, retries, throttled answers), because Intuit
+meters reads per app per month.
+
+Full reads page by keyset on ``MetaData.LastUpdatedTime`` instead of by offset
+alone: an offset walk over rows that change while it runs skips rows, keyset
+paging does not.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 import requests
+from dlt.sources.helpers.requests import Client
+from requests.adapters import HTTPAdapter
 
 from pipelines.quickbooks.auth import QuickBooksAuth
-from pipelines.quickbooks.settings import MINOR_VERSION, MONEY_FIELDS, NAME_LISTS, PAGE_SIZE
+from pipelines.quickbooks.settings import MINOR_VERSION, NAME_LISTS, PAGE_SIZE
 
 logger = logging.getLogger(__name__)
-
-#: Times a read is asked again when its 200 answer is not JSON (cut short on the way).
-TRUNCATED_RETRIES = 2
 
 
 class QuickBooksApiError(RuntimeError):
     """QuickBooks answered with a Fault; the message carries its code and detail."""
 
+    def __init__(self, message: str, status: int | None = None, code: str | None = None, detail: str = "") -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.detail = detail
+
 
 @dataclass
 class RequestCounter:
+    """What one realm's reads cost: HTTP attempts, and how many were retries or throttled."""
+
     requests: int = 0
+    retries: int = 0
+    throttled: int = 0
+    server_errors: int = 0
     pages: int = 0
     rows: int = 0
+    by_entity: dict[str, int] = field(default_factory=dict)
+    pages_by_entity: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class CdcAnswer:
+    """Change data capture for several entities: the objects per entity and the server's time."""
+
+    objects: dict[str, list[dict[str, Any]]]
+    time: datetime
 
 
 class QuickBooksClient:
     """One realm's Accounting API."""
 
-    def __init__(self, api_base_url: str, realm_id: str, auth: QuickBooksAuth, session: requests.Session) -> None:
+    def __init__(self, api_base_url: str, realm_id: str, auth: QuickBooksAuth, max_attempts: int = 8) -> None:
         self.base = f"{api_base_url.rstrip('/')}/v3/company/{realm_id}"
         self.realm_id = realm_id
         self.auth = auth
-        self.session = session
         self.counter = RequestCounter()
+        #: The ``time`` of the newest answer: QuickBooks' clock, which cursors must follow.
+        self.server_time: datetime | None = None
+        # Intuit asks clients to wait about a minute after a 429: back off 2, 4, 8 ... up to 60 s.
+        self._http = Client(
+            request_timeout=120,
+            raise_for_status=False,
+            request_max_attempts=max_attempts,
+            request_backoff_factor=2,
+            request_max_retry_delay=60,
+            retry_condition=self._observe,
+        )
+
+    def _observe(self, response: requests.Response | None, exception: BaseException | None) -> bool:
+        """Asked after an attempt no other retry condition took: is it a 200 answer cut short?"""
+        if response is None or response.status_code != 200:
+            return False
+        try:
+            response._qb_body = json.loads(response.content, parse_float=Decimal)  # type: ignore[attr-defined]
+        except ValueError:
+            logger.warning("realm %s: answer cut short (not JSON); asking again", self.realm_id)
+            return True
+        return False
+
+    def _session(self) -> requests.Session:
+        """dlt's retrying session of this thread, with every attempt counted on the way out."""
+        session = self._http.session
+        if not isinstance(session.adapters.get("https://"), _CountingAdapter):
+            adapter = _CountingAdapter(self.counter)
+            session.mount("https://", adapter)
+            session.mount("http://", adapter)
+        return session
+
+    def _call(self, method: str, path: str, what: str, **kwargs: Any) -> dict[str, Any]:
+        before = self.counter.requests
+        response = self._session().request(
+            method,
+            f"{self.base}/{path}",
+            params={"minorversion": MINOR_VERSION, **kwargs.pop("params", {})},
+            headers={"Accept": "application/json", **kwargs.pop("headers", {})},
+            auth=self.auth,
+            timeout=120,
+            **kwargs,
+        )
+        self.counter.retries += max(0, self.counter.requests - before - 1)
+        body = getattr(response, "_qb_body", None)
+        if body is None:
+            body = _decode(response, self.realm_id, what)
+        if response.status_code != 200 or not isinstance(body, dict) or "Fault" in body or "fault" in body:
+            raise _fault(response, body if isinstance(body, dict) else {}, self.realm_id, what)
+        if isinstance(body.get("time"), str):
+            self.server_time = datetime.fromisoformat(body["time"]).astimezone(UTC)
+        return body
 
     def query(self, statement: str) -> dict[str, Any]:
-        """Run one query statement; returns the ``QueryResponse`` object.
-
-        A read is safe to repeat, so an answer cut short (a 200 whose body is not
-        JSON) is asked again, up to ``TRUNCATED_RETRIES`` times.
-        """
-        for attempt in range(1, TRUNCATED_RETRIES + 2):
-            self.counter.requests += 1
-            response = self.session.post(
-                f"{self.base}/query",
-                params={"minorversion": MINOR_VERSION},
-                data=statement.encode("utf-8"),
-                headers={"Accept": "application/json", "Content-Type": "application/text"},
-                auth=self.auth,
-                timeout=120,
-            )
-            try:
-                body = _decode(response)
-                break
-            except QuickBooksApiError as exc:
-                if response.status_code != 200 or attempt > TRUNCATED_RETRIES:
-                    raise QuickBooksApiError(f"realm {self.realm_id}: query failed: {exc}") from exc
-                logger.warning("realm %s: query answer was not JSON (%s); asking again", self.realm_id, exc)
-        if response.status_code != 200 or "Fault" in body or "fault" in body:
-            raise QuickBooksApiError(f"realm {self.realm_id}: query failed: {_describe_fault(response, body)}")
+        """Run one query statement; returns the ``QueryResponse`` object."""
+        body = self._call(
+            "POST",
+            "query",
+            "query",
+            data=statement.encode("utf-8"),
+            headers={"Content-Type": "application/text"},
+        )
         return dict(body.get("QueryResponse", {}))
+
+    def count(self, entity: str) -> int:
+        """How many objects of ``entity`` QuickBooks holds (inactive name-list rows included)."""
+        where = " WHERE Active IN (true, false)" if entity in NAME_LISTS else ""
+        return int(self.query(f"SELECT COUNT(*) FROM {entity}{where}").get("totalCount", 0))
+
+    def cdc(self, entities: list[str], since: datetime) -> CdcAnswer:
+        """Everything of ``entities`` changed at or after ``since``, deleted stubs included."""
+        body = self._call(
+            "GET",
+            "cdc",
+            "change data capture",
+            params={"entities": ",".join(entities), "changedSince": since.isoformat(timespec="seconds")},
+        )
+        objects: dict[str, list[dict[str, Any]]] = {entity: [] for entity in entities}
+        for answer in body.get("CDCResponse", []):
+            for group in answer.get("QueryResponse", []):
+                for entity in entities:
+                    objects[entity].extend(group.get(entity, []))
+        for entity, rows in objects.items():
+            self._note(entity, len(rows))
+        assert self.server_time is not None
+        return CdcAnswer(objects, self.server_time)
+
+    def read(self, path: str, key: str) -> dict[str, Any]:
+        """One object read by path (``companyinfo/<realm>``, ``preferences``)."""
+        body = self._call("GET", path, key)
+        obj = body.get(key)
+        if not isinstance(obj, dict):
+            raise QuickBooksApiError(f"realm {self.realm_id}: {key} answer holds no {key} object")
+        self._note(key, 1)
+        return obj
 
     def changed_since(
         self, entity: str, since: datetime | None, page_size: int = PAGE_SIZE
     ) -> Iterator[list[dict[str, Any]]]:
-        """Pages of ``entity`` rows updated at or after ``since`` (all rows if None), oldest first.
+        """Pages of ``entity`` objects updated at or after ``since`` (all if None), oldest first.
 
         Keyset paging: every page asks again for rows at or after the last timestamp
         read and drops the Ids already read at that timestamp. A row updated during
         the sync moves to the end instead of shifting an offset, so none is skipped.
         Only when more rows share one timestamp than a page holds does it step
-        through them by offset. Name lists include inactive rows.
+        through them by offset. Name lists include inactive rows. Objects are
+        yielded as QuickBooks sent them; one without a readable timestamp is passed
+        on (to be rejected) and does not move the keyset.
         """
         cursor, seen = since, set[str]()  # Ids already read at exactly `cursor`
         while True:
             rows = self._page(entity, cursor, 0, page_size)
             skip = 0
-            while len(rows) == page_size and all(_stamp(row) == cursor and row["Id"] in seen for row in rows):
+            while len(rows) == page_size and all(_stamp(row) == cursor and row.get("Id") in seen for row in rows):
                 skip += page_size
                 rows = self._page(entity, cursor, skip, page_size)
-            fresh = [row for row in rows if not (_stamp(row) == cursor and row["Id"] in seen)]
+            fresh = [row for row in rows if not (_stamp(row) == cursor and row.get("Id") in seen)]
             if fresh:
                 yield fresh
             if len(rows) < page_size:
                 return
-            if _stamp(rows[-1]) != cursor:
-                cursor, seen = _stamp(rows[-1]), set()
-            seen.update(row["Id"] for row in rows if _stamp(row) == cursor)
+            stamps = [stamp for stamp in map(_stamp, rows) if stamp is not None]
+            newest = max(stamps) if stamps else cursor
+            if newest != cursor:
+                cursor, seen = newest, set()
+            seen.update(str(row.get("Id")) for row in rows if _stamp(row) == cursor)
 
     def _page(self, entity: str, cursor: datetime | None, skip: int, page_size: int) -> list[dict[str, Any]]:
         where = []
@@ -112,68 +209,80 @@ class QuickBooksClient:
             + (f" WHERE {' AND '.join(where)}" if where else "")
             + f" ORDERBY MetaData.LastUpdatedTime STARTPOSITION {skip + 1} MAXRESULTS {page_size}"
         )
-        rows = [normalize(row) for row in self.query(statement).get(entity, [])]
+        rows = list(self.query(statement).get(entity, []))
         self.counter.pages += 1
-        self.counter.rows += len(rows)
+        self.counter.pages_by_entity[entity] = self.counter.pages_by_entity.get(entity, 0) + 1
+        self._note(entity, len(rows))
         logger.info(
             "realm %s: %s page %d: %d rows (%d rows, %d requests so far)",
             self.realm_id,
             entity,
-            self.counter.pages,
+            self.counter.pages_by_entity[entity],
             len(rows),
             self.counter.rows,
             self.counter.requests,
         )
         return rows
 
-
-def _stamp(row: dict[str, Any]) -> datetime:
-    return row["MetaData"]["LastUpdatedTime"]  # type: ignore[no-any-return]
-
-
-def normalize(row: dict[str, Any]) -> dict[str, Any]:
-    """Money as Decimal, MetaData times as UTC datetimes, QuickBooks' JAXB ``LineEx`` dropped.
-
-    The timestamps carry a Pacific offset that changes with daylight-saving time,
-    so they are compared as instants, never as strings.
-    """
-    meta = row.get("MetaData")
-    if isinstance(meta, dict):
-        for key in ("CreateTime", "LastUpdatedTime"):
-            if isinstance(meta.get(key), str):
-                meta[key] = datetime.fromisoformat(meta[key]).astimezone(UTC)
-    return _money(row)
+    def _note(self, entity: str, rows: int) -> None:
+        self.counter.rows += rows
+        self.counter.by_entity[entity] = self.counter.by_entity.get(entity, 0) + rows
 
 
-def _money(value: Any, key: str = "") -> Any:
-    if isinstance(value, dict):
-        return {k: _money(v, k) for k, v in value.items() if k != "LineEx"}
-    if isinstance(value, list):
-        return [_money(item, key) for item in value]
-    if key in MONEY_FIELDS and isinstance(value, (int, float)) and not isinstance(value, bool):
-        return Decimal(str(value))
-    return value
+class _CountingAdapter(HTTPAdapter):
+    """Counts every attempt that leaves (retries and dropped connections included) and its answer."""
+
+    def __init__(self, counter: RequestCounter) -> None:
+        super().__init__(pool_maxsize=16)
+        self.counter = counter
+
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
+        self.counter.requests += 1
+        response = super().send(request, *args, **kwargs)
+        if response.status_code == 429:
+            self.counter.throttled += 1
+        elif response.status_code >= 500:
+            self.counter.server_errors += 1
+        return response
 
 
-def _decode(response: requests.Response) -> dict[str, Any]:
+def _stamp(row: dict[str, Any]) -> datetime | None:
+    """A row's ``LastUpdatedTime`` as a UTC instant (the offset is Pacific and moves with DST)."""
+    meta = row.get("MetaData") if isinstance(row, dict) else None
+    value = meta.get("LastUpdatedTime") if isinstance(meta, dict) else None
+    if not isinstance(value, str):
+        return None
     try:
-        body = response.json(parse_float=Decimal)
+        return datetime.fromisoformat(value).astimezone(UTC)
+    except ValueError:
+        return None
+
+
+def _decode(response: requests.Response, realm_id: str, what: str) -> Any:
+    try:
+        return response.json(parse_float=Decimal)
     except ValueError as exc:
         raise QuickBooksApiError(
-            f"QuickBooks answered HTTP {response.status_code} with a body that is not JSON "
-            f"({response.headers.get('content-type', 'no content type')})"
+            f"realm {realm_id}: {what} failed: QuickBooks answered HTTP {response.status_code} with a body "
+            f"that is not JSON ({response.headers.get('content-type', 'no content type')})",
+            status=response.status_code,
         ) from exc
-    return body if isinstance(body, dict) else {}
 
 
-def _describe_fault(response: requests.Response, body: dict[str, Any]) -> str:
+def _fault(response: requests.Response, body: dict[str, Any], realm_id: str, what: str) -> QuickBooksApiError:
     fault = body.get("Fault") or body.get("fault") or {}
     errors = fault.get("Error") or fault.get("error") or [{}]
     first = errors[0]
-    code = first.get("code", "?")
+    code = str(first.get("code", "?"))
     message = first.get("Message") or first.get("message") or ""
     detail = first.get("Detail") or first.get("detail") or ""
     if response.status_code == 401:
         detail = "access token rejected (detail withheld: it quotes the token)"
     tid = response.headers.get("intuit_tid", "-")
-    return f"HTTP {response.status_code}, fault {code} {message}: {detail} (intuit_tid {tid})"
+    return QuickBooksApiError(
+        f"realm {realm_id}: {what} failed: HTTP {response.status_code}, fault {code} {message}: {detail} "
+        f"(intuit_tid {tid})",
+        status=response.status_code,
+        code=code,
+        detail=str(detail),
+    )

@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
-from dlt.sources.helpers.requests import Client
 
 from pipelines.quickbooks.auth import AppCredentials, QuickBooksAuth, TokenStore, derive_key
 from pipelines.quickbooks.client import QuickBooksClient
@@ -32,16 +31,8 @@ class QuickBooksConfig:
     token_key: str | None = field(default=None, repr=False)
     max_attempts: int = 8
 
-    def open_clients(self) -> list[QuickBooksClient]:
-        """One API client per realm, sharing a retrying HTTP session and the token store."""
-        # Intuit asks clients to wait about a minute after a 429: back off 2, 4, 8 ... up to 60 s.
-        session = Client(
-            request_timeout=120,
-            raise_for_status=False,
-            request_max_attempts=self.max_attempts,
-            request_backoff_factor=2,
-            request_max_retry_delay=60,
-        ).session
+    def open_clients(self, realm_ids: list[str] | None = None) -> list[QuickBooksClient]:
+        """One API client per realm (all, or those named), sharing the token store."""
         key = self.token_key.encode("ascii") if self.token_key else derive_key(self.app.client_secret)
         store = TokenStore(self.token_store_path, key)
         return [
@@ -49,7 +40,8 @@ class QuickBooksConfig:
                 self.api_base_url,
                 realm.realm_id,
                 QuickBooksAuth(self.app, realm.realm_id, store, realm.refresh_token, requests.Session()),
-                session,
+                max_attempts=self.max_attempts,
             )
             for realm in self.realms
+            if realm_ids is None or realm.realm_id in realm_ids
         ]

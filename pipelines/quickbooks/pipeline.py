@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import dlt
-from dlt.common.pipeline import LoadInfo
+from dlt.destinations.exceptions import DatabaseUndefinedRelation
 
-from pipelines.quickbooks import quickbooks_source
-from pipelines.quickbooks.connection import QuickBooksConfig
 from pipelines.quickbooks.settings import DATASET_NAME, PIPELINE_NAME, contract_tables
 
 #: Parquet loads QuickBooks' nested rows several times faster than INSERT statements.
@@ -29,37 +28,86 @@ def make_pipeline(warehouse: Path, pipelines_dir: Path) -> dlt.Pipeline:
     )
 
 
-def sync(config: QuickBooksConfig, warehouse: Path, pipelines_dir: Path) -> LoadInfo:
-    """Extract every realm incrementally and load the warehouse (no Dagster needed)."""
-    pipeline = make_pipeline(warehouse, pipelines_dir)
-    info = pipeline.run(quickbooks_source(config), **RUN_OPTIONS)
-    ensure_contract_tables(pipeline)
-    return info
+def finish_pending(pipeline: dlt.Pipeline) -> int:
+    """Normalize and load what a killed or failed run left behind; returns how many packages.
+
+    dlt's ``run()`` would load them and then skip extracting, so a sync after a
+    crash would report success without being current. Loading them first, then
+    extracting, makes one sync after a crash equal one clean sync.
+    """
+    if not pipeline.has_pending_data:
+        return 0
+    if pipeline.list_extracted_load_packages():
+        pipeline.normalize(loader_file_format=RUN_OPTIONS["loader_file_format"])
+    packages = len(pipeline.list_normalized_load_packages())
+    if packages:
+        pipeline.load()
+    return packages
+
+
+class WarehouseView:
+    """What the warehouse holds of each realm: live Ids and counts, the last reconciliation."""
+
+    def __init__(self, pipeline: dlt.Pipeline) -> None:
+        self.pipeline = pipeline
+
+    def _scalar_rows(self, sql: str) -> list[Any]:
+        with self.pipeline.sql_client() as client:
+            try:
+                return [row[0] for row in client.execute_sql(sql) or []]
+            except DatabaseUndefinedRelation:
+                return []
+
+    def _live(self, realm_id: str, table: str, select: str) -> str:
+        name = f"{DATASET_NAME}.{table}"
+        return f"select {select} from {name} where realm_id = '{_quoted(realm_id)}' and not coalesce(is_deleted, false)"
+
+    def live_ids(self, realm_id: str, table: str) -> set[str]:
+        return {str(value) for value in self._scalar_rows(self._live(realm_id, table, "id"))}
+
+    def live_count(self, realm_id: str, table: str) -> int:
+        rows = self._scalar_rows(self._live(realm_id, table, "count(*)"))
+        return int(rows[0]) if rows else 0
+
+    def last_reconciled(self, realm_id: str) -> datetime | None:
+        rows = self._scalar_rows(
+            f"select max(checked_at) from {DATASET_NAME}.reconciliations where realm_id = '{_quoted(realm_id)}'"
+        )
+        return rows[0] if rows and rows[0] is not None else None
+
+
+def _quoted(value: str) -> str:
+    return value.replace("'", "''")
 
 
 def ensure_contract_tables(pipeline: dlt.Pipeline) -> list[str]:
-    """Create, empty, every raw table of the contract that no row has created yet.
+    """Create every raw table of the contract that no row has created yet, and add missing columns.
 
     dlt creates a table only when rows arrive, but dbt's staging reads all of them:
-    a new company without payments or credit memos must still build. dlt inspects
-    the table when rows come later and adds any column it lacks.
+    a new company without payments or credit memos must still build. A warehouse
+    loaded by an older qbcollect gains the contract's new columns (``is_deleted``,
+    ``record_version``, ...) empty. dlt inspects the table when rows come later.
+    Returns the tables created.
     """
     created = []
     with pipeline.sql_client() as client:
         if not client.has_dataset():
             client.create_dataset()
-        existing = {
-            row[0]
-            for row in client.execute_sql(
-                f"select table_name from information_schema.tables where table_schema = '{DATASET_NAME}'"
-            )
-        }
+        existing: dict[str, set[str]] = {}
+        for table, column in client.execute_sql(
+            f"select table_name, column_name from information_schema.columns where table_schema = '{DATASET_NAME}'"
+        ):
+            existing.setdefault(table, set()).add(column)
         for table, columns in contract_tables().items():
-            if table in existing:
+            qualified = client.make_qualified_table_name(table)
+            if table not in existing:
+                body = ", ".join(f'"{name}" {sql_type}' for name, sql_type in columns.items())
+                client.execute_sql(f"create table {qualified} ({body})")
+                created.append(table)
                 continue
-            body = ", ".join(f'"{name}" {sql_type}' for name, sql_type in columns.items())
-            client.execute_sql(f"create table {client.make_qualified_table_name(table)} ({body})")
-            created.append(table)
+            for name, sql_type in columns.items():
+                if name not in existing[table]:
+                    client.execute_sql(f'alter table {qualified} add column "{name}" {sql_type}')
     return created
 
 

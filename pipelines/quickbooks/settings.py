@@ -26,6 +26,24 @@ RESOURCES: dict[str, str] = {
 #: Name lists hide inactive rows unless the query asks for ``Active IN (true,false)``.
 NAME_LISTS = frozenset({"Customer", "Term"})
 
+#: Per realm, read once a day at most: what the marts need to know of each company.
+COMPANY_TABLES: dict[str, str] = {"company_info": "CompanyInfo", "preferences": "Preferences"}
+
+#: Money fields an object of the table must carry; without one it is rejected, not loaded.
+REQUIRED_MONEY: dict[str, tuple[str, ...]] = {
+    "customers": ("Balance",),
+    "invoices": ("TotalAmt", "Balance"),
+    "payments": ("TotalAmt", "UnappliedAmt"),
+    "credit_memos": ("TotalAmt", "RemainingCredit"),
+}
+
+#: Transactions QuickBooks voids in place; their rows carry ``is_voided``.
+VOIDABLE = frozenset({"invoices", "payments", "credit_memos"})
+
+#: How far back QuickBooks' change data capture reaches, and how many objects it answers.
+CDC_WINDOW_DAYS = 30
+CDC_CAP = 1000
+
 #: JSON fields holding money or rates. QuickBooks writes ``0`` for zero and ``81.0``
 #: otherwise; all of them load as DECIMAL, never float.
 MONEY_FIELDS = frozenset(
@@ -76,6 +94,9 @@ _COMMON = {
     "sync_token": _TEXT,
     "meta_data__create_time": _TIMESTAMP,
     "meta_data__last_updated_time": _TIMESTAMP,
+    "record_version": _BIGINT,
+    "is_deleted": _BOOL,
+    "deleted_at": _TIMESTAMP,
 }
 _TRANSACTION = {
     "txn_date": _TEXT,
@@ -85,6 +106,7 @@ _TRANSACTION = {
     "exchange_rate": _MONEY,
     "total_amt": _MONEY,
     "private_note": _TEXT,
+    "is_voided": _BOOL,
 }
 _SALES_FORM = {
     **_TRANSACTION,
@@ -150,6 +172,71 @@ COLUMNS: dict[str, dict[str, str]] = {
         "discount_percent": _MONEY,
         "day_of_month_due": _BIGINT,
     },
+    "company_info": {
+        "realm_id": _TEXT,
+        "id": _TEXT,
+        "company_name": _TEXT,
+        "legal_name": _TEXT,
+        "country": _TEXT,
+        "company_addr__country": _TEXT,
+        "default_time_zone": _TEXT,
+        "fiscal_year_start_month": _TEXT,
+        "meta_data__last_updated_time": _TIMESTAMP,
+        "read_at": _TIMESTAMP,
+    },
+    "preferences": {
+        "realm_id": _TEXT,
+        "currency_prefs__home_currency__value": _TEXT,
+        "currency_prefs__multi_currency_enabled": _BOOL,
+        "sales_forms_prefs__default_terms__value": _TEXT,
+        "report_prefs__calc_aging_report_from_txn_date": _BOOL,
+        "report_prefs__report_basis": _TEXT,
+        "meta_data__last_updated_time": _TIMESTAMP,
+        "read_at": _TIMESTAMP,
+    },
+}
+
+#: Objects that were not loaded, one row per (realm, entity, Id); open until a good version loads.
+REJECTED_ROWS: dict[str, str] = {
+    "realm_id": _TEXT,
+    "entity": _TEXT,
+    "id": _TEXT,
+    "field": _TEXT,
+    "reason": _TEXT,
+    "rejected_at": _TIMESTAMP,
+    "is_open": _BOOL,
+    "resolved_at": _TIMESTAMP,
+}
+
+#: One row per realm per sync: what was read, what it cost, how it ended.
+SYNC_LOG: dict[str, str] = {
+    "realm_id": _TEXT,
+    "started_at": _TIMESTAMP,
+    "finished_at": _TIMESTAMP,
+    "mode": _TEXT,
+    "outcome": _TEXT,
+    "error": _TEXT,
+    "rows": _BIGINT,
+    "deletes": _BIGINT,
+    "rejected": _BIGINT,
+    "rows_by_entity": _TEXT,
+    "deletes_by_entity": _TEXT,
+    "requests": _BIGINT,
+    "retries": _BIGINT,
+    "throttled": _BIGINT,
+}
+
+#: One row per realm, entity and check: QuickBooks' count against the warehouse's.
+RECONCILIATIONS: dict[str, str] = {
+    "realm_id": _TEXT,
+    "entity": _TEXT,
+    "checked_at": _TIMESTAMP,
+    "reason": _TEXT,
+    "quickbooks_count": _BIGINT,
+    "warehouse_count": _BIGINT,
+    "warehouse_count_after": _BIGINT,
+    "marked_deleted": _BIGINT,
+    "outcome": _TEXT,
 }
 
 _LINE = {
@@ -186,7 +273,7 @@ _DLT_NESTED = {"_dlt_root_id": "text", "_dlt_parent_id": "text", "_dlt_list_idx"
 def contract_tables() -> dict[str, dict[str, str]]:
     """Every raw table dbt reads, with its columns as SQL types (dlt's own columns included)."""
     tables: dict[str, dict[str, str]] = {}
-    for table, columns in COLUMNS.items():
+    for table, columns in {**COLUMNS, "rejected_rows": REJECTED_ROWS}.items():
         tables[table] = {name: _SQL_TYPES[kind] for name, kind in {**columns, **_DLT_ROOT}.items()}
         for path, nested in NESTED_COLUMNS.get(table, {}).items():
             name = "__".join((table, *path))

@@ -18,7 +18,7 @@ import pytest
 
 import settings
 from pipelines.quickbooks.from_env import config_from_env
-from pipelines.quickbooks.pipeline import sync
+from pipelines.quickbooks.sync import sync
 from sandbox import SandboxServer, build_sandbox
 from sandbox.server import client_settings
 from tests.conftest import delete_payments_and_credit_memos

@@ -6,7 +6,7 @@ import dagster as dg
 
 from assets.dbt_models import DBT_PROJECT
 from definitions import defs
-from pipelines.quickbooks.settings import RESOURCES
+from pipelines.quickbooks.settings import COMPANY_TABLES, RESOURCES
 
 
 def _graph() -> dict[dg.AssetKey, dg.AssetSpec]:
@@ -21,7 +21,7 @@ def test_definitions_load_and_validate() -> None:
 
 def test_every_dlt_table_asset_is_keyed_like_the_dbt_source() -> None:
     specs = _graph()
-    dlt_keys = {dg.AssetKey(["quickbooks", table]) for table in RESOURCES}
+    dlt_keys = {dg.AssetKey(["quickbooks", table]) for table in [*RESOURCES, *COMPANY_TABLES]}
     assert dlt_keys <= set(specs), "one asset per dlt resource, keyed quickbooks/<table>"
     for key in dlt_keys:
         assert specs[key].group_name == "ingestion"

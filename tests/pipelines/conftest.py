@@ -14,6 +14,7 @@ import settings
 from pipelines.quickbooks import QuickBooksConfig, quickbooks_source
 from pipelines.quickbooks.from_env import config_from_env
 from pipelines.quickbooks.pipeline import RUN_OPTIONS, make_pipeline
+from pipelines.quickbooks.settings import RESOURCES
 
 
 @pytest.fixture
@@ -47,3 +48,68 @@ def warehouse_rows() -> Callable[[str], list[tuple[Any, ...]]]:
 @pytest.fixture
 def warehouse_path() -> Path:
     return settings.path("QBCOLLECT_WAREHOUSE")
+
+
+@pytest.fixture
+def sync_all(qb_config: QuickBooksConfig) -> Callable[..., Any]:
+    """``pipelines.quickbooks.sync.sync`` into the test's warehouse: every realm, logged, reconciled."""
+    from pipelines.quickbooks.sync import sync
+
+    def run(config: QuickBooksConfig | None = None, **kwargs: Any) -> Any:
+        return sync(
+            config or qb_config, settings.path("QBCOLLECT_WAREHOUSE"), settings.path("QBCOLLECT_DLT_DIR"), **kwargs
+        )
+
+    return run
+
+
+#: The field that says what is still owed or held, per table (None: the table has none).
+_OPEN_AMOUNT = {
+    "customers": "Balance",
+    "invoices": "Balance",
+    "payments": "UnappliedAmt",
+    "credit_memos": "RemainingCredit",
+    "terms": None,
+}
+_OPEN_COLUMN = {"Balance": "balance", "UnappliedAmt": "unapplied_amt", "RemainingCredit": "remaining_credit"}
+
+
+def api_picture(company: Any) -> dict[str, dict[str, tuple[Any, ...]]]:
+    """Per table, every object QuickBooks holds or deleted: Id -> (SyncToken, open amount, deleted)."""
+    picture: dict[str, dict[str, tuple[Any, ...]]] = {}
+    for table, entity in RESOURCES.items():
+        amount = _OPEN_AMOUNT[table]
+        rows = {
+            obj["Id"]: (obj["SyncToken"], obj[amount] if amount else None, False)
+            for obj in company.entities[entity].values()
+        }
+        rows.update({entity_id: (None, None, True) for entity_id in company.deleted.get(entity, {})})
+        picture[table] = rows
+    return picture
+
+
+def warehouse_picture(realm_id: str) -> dict[str, dict[str, tuple[Any, ...]]]:
+    """The same picture read from the warehouse's raw tables."""
+    picture = {}
+    with duckdb.connect(str(settings.path("QBCOLLECT_WAREHOUSE")), read_only=True) as con:
+        for table in RESOURCES:
+            amount = _OPEN_COLUMN.get(_OPEN_AMOUNT[table] or "", "null")
+            rows = con.execute(
+                f"select id, sync_token, {amount}, coalesce(is_deleted, false) from raw_quickbooks.{table} "
+                "where realm_id = ?",
+                [realm_id],
+            ).fetchall()
+            picture[table] = {row[0]: tuple(row[1:]) for row in rows}
+    return picture
+
+
+def assert_warehouse_equals_api(company: Any) -> None:
+    """Row for row: Id, SyncToken, open amount, deleted or not. A delete of a row never loaded leaves none."""
+    api, held = api_picture(company), warehouse_picture(company.realm_id)
+    for table in RESOURCES:
+        differ = {
+            entity_id: (api[table].get(entity_id), held[table].get(entity_id))
+            for entity_id in api[table].keys() | held[table].keys()
+            if api[table].get(entity_id) != held[table].get(entity_id, (None, None, True))
+        }
+        assert not differ, f"{table}: {len(differ)} rows differ, e.g. {sorted(differ.items())[:3]}"

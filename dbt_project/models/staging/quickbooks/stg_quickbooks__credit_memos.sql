@@ -26,8 +26,8 @@ renamed as (
         cast(balance as decimal(18, 2)) as open_balance,
         cast(remaining_credit as decimal(18, 2)) as remaining_credit,
 
-        -- Voided like an invoice: amounts drop to 0 and the note gains a "Voided" prefix.
-        {{ is_voided(['total_amt', 'balance']) }} as is_voided,
+        -- QuickBooks voids in place (amounts 0, note "Voided..."); the extraction flags it.
+        coalesce(is_voided, false) as is_voided,
         private_note,
 
         -- metadata
@@ -36,6 +36,8 @@ renamed as (
         meta_data__last_updated_time as updated_at
 
     from source
+    -- A deleted object stays in raw as a tombstone (history); it never counts downstream.
+    where not coalesce(is_deleted, false)
 
 )
 

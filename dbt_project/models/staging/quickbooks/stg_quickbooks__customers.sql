@@ -50,6 +50,8 @@ renamed as (
         meta_data__last_updated_time as updated_at
 
     from source
+    -- A deleted object stays in raw as a tombstone (history); it never counts downstream.
+    where not coalesce(is_deleted, false)
 
 )
 

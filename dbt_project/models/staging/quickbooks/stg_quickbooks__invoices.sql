@@ -34,8 +34,8 @@ renamed as (
         email_status,
         print_status,
 
-        -- QuickBooks voids in place: amounts drop to 0 and the note gains a "Voided" prefix.
-        {{ is_voided(['total_amt', 'balance']) }} as is_voided,
+        -- QuickBooks voids in place (amounts 0, note "Voided..."); the extraction flags it.
+        coalesce(is_voided, false) as is_voided,
         private_note,
 
         -- metadata
@@ -44,6 +44,8 @@ renamed as (
         meta_data__last_updated_time as updated_at
 
     from source
+    -- A deleted object stays in raw as a tombstone (history); it never counts downstream.
+    where not coalesce(is_deleted, false)
 
 )
 

@@ -25,8 +25,8 @@ renamed as (
         cast(total_amt as decimal(18, 2)) as total_amount,
         cast(unapplied_amt as decimal(18, 2)) as unapplied_amount,
 
-        -- A voided payment keeps its id with both amounts 0, no lines and the note "Voided".
-        {{ is_voided(['total_amt', 'unapplied_amt']) }} as is_voided,
+        -- QuickBooks voids in place (amounts 0, note "Voided..."); the extraction flags it.
+        coalesce(is_voided, false) as is_voided,
         private_note,
 
         -- metadata
@@ -35,6 +35,8 @@ renamed as (
         meta_data__last_updated_time as updated_at
 
     from source
+    -- A deleted object stays in raw as a tombstone (history); it never counts downstream.
+    where not coalesce(is_deleted, false)
 
 )
 

@@ -1,0 +1,208 @@
+"""What one sync reads from one company (realm), decided once and shared by the dlt resources.
+
+Three ways to read a realm:
+
+* **incremental** — the last sync was less than 30 days ago: one change-data-capture
+  request for every entity, deleted objects included. An entity that reaches the
+  1000-object cap is read through the query endpoint instead (from the same
+  cursor) and its deletes are checked afterwards by count reconciliation.
+* **full** — the first sync, or the last one is older than CDC reaches: every
+  entity is paged through the query endpoint. Ids the warehouse holds that
+  QuickBooks no longer returns are marked deleted.
+* **reconcile** — named entities only, read whole like a full sync, to repair a
+  count mismatch; the cursor does not move.
+
+The cursor is QuickBooks' own clock: the server time of the first answer of the
+read, less the request's duration and a small overlap, so the next sync's CDC
+also sees what changed while this one ran. State lives in dlt's source state,
+one entry per realm, and is committed with the load package: a failed sync
+moves nothing.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from pipelines.quickbooks.client import CdcAnswer, QuickBooksApiError, QuickBooksClient
+from pipelines.quickbooks.records import Rejection, company_record, to_record, tombstone
+from pipelines.quickbooks.settings import CDC_CAP, CDC_WINDOW_DAYS, COMPANY_TABLES, PAGE_SIZE, RESOURCES
+
+#: Read again what changed this long before the cursor: QuickBooks' timestamps are whole seconds.
+CURSOR_OVERLAP = timedelta(seconds=2)
+#: A cursor older than this goes straight to a full read (QuickBooks refuses CDC past 30 days).
+CDC_REACH = timedelta(days=CDC_WINDOW_DAYS) - timedelta(hours=12)
+FACTS_EVERY = timedelta(hours=24)
+
+
+class LocalView(Protocol):
+    """What the warehouse already holds, so deletes can be found by difference."""
+
+    def live_ids(self, realm_id: str, table: str) -> set[str]: ...
+
+
+@dataclass
+class Batch:
+    """One page's worth of rows for a table, and the objects that could not be loaded."""
+
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    rejections: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class RealmStats:
+    mode: str = ""
+    rows: dict[str, int] = field(default_factory=dict)
+    deletes: dict[str, int] = field(default_factory=dict)
+    rejected: dict[str, int] = field(default_factory=dict)
+    #: Objects QuickBooks returned per table in a full read (for the reconciliation record).
+    seen: dict[str, int] = field(default_factory=dict)
+    known_before: dict[str, int] = field(default_factory=dict)
+    #: Tables whose CDC answer hit the cap: their deletes must be reconciled by count.
+    capped: set[str] = field(default_factory=set)
+
+
+class RealmExtraction:
+    """One realm's reads for one sync."""
+
+    def __init__(
+        self,
+        client: QuickBooksClient,
+        state: dict[str, Any],
+        local: LocalView | None = None,
+        page_size: int = PAGE_SIZE,
+        only_tables: set[str] | None = None,
+    ) -> None:
+        self.client = client
+        self.realm_id = client.realm_id
+        self.state = state
+        self.local = local
+        self.page_size = page_size
+        self.only_tables = only_tables
+        self.stats = RealmStats(mode=self._decide_mode())
+        self._cdc: CdcAnswer | None = None
+        self._cursors: list[datetime] = []
+
+    def _decide_mode(self) -> str:
+        if self.only_tables is not None:
+            return "reconcile"
+        cursor = self.state.get("cursor")
+        if cursor is None or datetime.now(UTC) - datetime.fromisoformat(cursor) > CDC_REACH:
+            return "full"
+        return "incremental"
+
+    # -- entities -------------------------------------------------------------------------
+
+    def table_batches(self, table: str) -> Iterator[Batch]:
+        """Batches of rows for ``table`` (one of ``RESOURCES``), as this sync's mode reads them."""
+        if self.only_tables is not None and table not in self.only_tables:
+            return
+        entity = RESOURCES[table]
+        if self.stats.mode == "incremental":
+            answer = self._changes()
+            if answer is not None:
+                objects = answer.objects[entity]
+                if len(objects) < CDC_CAP:
+                    yield self._batch(table, objects)
+                    return
+                self.stats.capped.add(table)
+                yield from self._walk(table, datetime.fromisoformat(self.state["cursor"]))
+                return
+        yield from self._read_whole(table)
+
+    def _changes(self) -> CdcAnswer | None:
+        """The one CDC answer of this sync; None (and a full read) if QuickBooks says it is too far back."""
+        if self._cdc is None:
+            since = datetime.fromisoformat(self.state["cursor"])
+            sent = time.monotonic()
+            try:
+                self._cdc = self.client.cdc(list(RESOURCES.values()), since)
+            except QuickBooksApiError as exc:
+                if exc.code == "2010" and "30 days" in exc.detail:
+                    self.stats.mode = "full"
+                    return None
+                raise
+            self._move_cursor(self._cdc.time, time.monotonic() - sent)
+        return self._cdc
+
+    def _walk(self, table: str, since: datetime | None) -> Iterator[Batch]:
+        for page in self.client.changed_since(RESOURCES[table], since, self.page_size):
+            yield self._batch(table, page)
+
+    def _read_whole(self, table: str) -> Iterator[Batch]:
+        """Every object of ``table``; then what the warehouse holds and QuickBooks no longer does is deleted."""
+        known = self.local.live_ids(self.realm_id, table) if self.local is not None else set()
+        self.stats.known_before[table] = len(known)
+        seen: set[str] = set()
+        started: datetime | None = None
+        sent = time.monotonic()
+        for page in self.client.changed_since(RESOURCES[table], None, self.page_size):
+            if started is None:
+                started = self._server_time_at(sent)
+            seen.update(str(obj["Id"]) for obj in page if isinstance(obj, dict) and obj.get("Id"))
+            yield self._batch(table, page)
+        if started is None:  # an empty table still answered
+            started = self._server_time_at(sent)
+        if self.stats.mode != "reconcile":
+            self._cursors.append(started)
+            self.state["cursor"] = min(self._cursors).isoformat()
+            self.state["full_read_at"] = started.isoformat()
+        self.stats.seen[table] = len(seen)
+        gone = sorted(known - seen)
+        if gone:
+            yield self._batch(table, [], [tombstone(self.realm_id, entity_id, started) for entity_id in gone])
+
+    def _server_time_at(self, sent: float) -> datetime:
+        """QuickBooks' clock when the last request was sent (its answer's time less the round trip)."""
+        assert self.client.server_time is not None
+        return self.client.server_time - timedelta(seconds=time.monotonic() - sent) - CURSOR_OVERLAP
+
+    def _move_cursor(self, answered: datetime, round_trip: float) -> None:
+        self.state["cursor"] = (answered - timedelta(seconds=round_trip) - CURSOR_OVERLAP).isoformat()
+
+    def _batch(self, table: str, objects: list[Any], tombstones: list[dict[str, Any]] | None = None) -> Batch:
+        batch = Batch()
+        now = datetime.now(UTC)
+        open_rejections: dict[str, list[Any]] = self.state.setdefault("open_rejections", {}).setdefault(table, {})
+        for obj in objects:
+            record = to_record(table, obj, self.realm_id)
+            if isinstance(record, Rejection):
+                batch.rejections.append(record.as_row(now))
+                open_rejections[record.id or ""] = [record.field, record.reason, now.isoformat()]
+                continue
+            batch.rows.append(record)
+        batch.rows.extend(tombstones or [])
+        for row in batch.rows:
+            entity_id = row["Id"]
+            if entity_id in open_rejections:
+                field_name, reason, rejected_at = open_rejections.pop(entity_id)
+                resolved = Rejection(self.realm_id, table, entity_id, field_name, reason).as_row(
+                    datetime.fromisoformat(rejected_at)
+                )
+                batch.rejections.append({**resolved, "is_open": False, "resolved_at": now})
+            counts = self.stats.deletes if row["is_deleted"] else self.stats.rows
+            counts[table] = counts.get(table, 0) + 1
+        rejected = sum(1 for row in batch.rejections if row["is_open"])
+        if rejected:
+            self.stats.rejected[table] = self.stats.rejected.get(table, 0) + rejected
+        return batch
+
+    # -- company facts ---------------------------------------------------------------------
+
+    def company_rows(self, table: str) -> list[dict[str, Any]]:
+        """``company_info`` or ``preferences``: read at most once a day (and on every full read)."""
+        if self.stats.mode == "reconcile":
+            return []
+        read_at = self.state.setdefault("facts_read_at", {}).get(table)
+        now = datetime.now(UTC)
+        if read_at is not None and self.stats.mode != "full" and now - datetime.fromisoformat(read_at) < FACTS_EVERY:
+            return []
+        entity = COMPANY_TABLES[table]
+        path = f"companyinfo/{self.realm_id}" if entity == "CompanyInfo" else "preferences"
+        row = company_record(self.client.read(path, entity), self.realm_id, now)
+        self.state["facts_read_at"][table] = now.isoformat()
+        self.stats.rows[table] = 1
+        return [row]

@@ -1,0 +1,233 @@
+"""One sync of every connected company: each realm loaded on its own, checked, and logged.
+
+``sync()`` is what ``qbcollect sync`` and the Dagster ingestion asset run:
+
+1. load what a killed run left behind (pending load packages);
+2. per realm, one dlt run (its own load package): a revoked connection or a fault
+   storm fails that realm only, and a failed realm writes nothing;
+3. per realm, when CDC hit its cap or the last check is older than a day, compare
+   QuickBooks' counts with the warehouse's and re-read the entities that differ
+   (``reconciliations``);
+4. one ``sync_log`` row per realm: mode, outcome, rows, deletes, rejections,
+   requests, retries, throttled answers.
+
+A file lock keeps two syncs of one dlt folder from running at once.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import dlt
+from filelock import FileLock, Timeout
+
+from pipelines.quickbooks import Extraction, quickbooks_source
+from pipelines.quickbooks.auth import QuickBooksAuthError
+from pipelines.quickbooks.client import QuickBooksApiError, QuickBooksClient
+from pipelines.quickbooks.connection import QuickBooksConfig
+from pipelines.quickbooks.extraction import RealmStats
+from pipelines.quickbooks.pipeline import (
+    RUN_OPTIONS,
+    WarehouseView,
+    ensure_contract_tables,
+    finish_pending,
+    make_pipeline,
+)
+from pipelines.quickbooks.settings import RECONCILIATIONS, RESOURCES, SYNC_LOG, column_hints
+
+logger = logging.getLogger(__name__)
+
+RECONCILE_EVERY = timedelta(hours=24)
+
+
+class SyncBusyError(RuntimeError):
+    """Another sync holds the dlt folder."""
+
+
+@dataclass
+class RealmOutcome:
+    """How one realm's sync ended, and what it read and cost."""
+
+    realm_id: str
+    started_at: datetime
+    finished_at: datetime | None = None
+    error: str | None = None
+    stats: RealmStats = field(default_factory=RealmStats)
+    requests: int = 0
+    retries: int = 0
+    throttled: int = 0
+    reconciled: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def log_row(self) -> dict[str, Any]:
+        return {
+            "realm_id": self.realm_id,
+            "started_at": self.started_at,
+            "finished_at": self.finished_at,
+            "mode": self.stats.mode,
+            "outcome": "ok" if self.ok else "failed",
+            "error": self.error,
+            "rows": sum(self.stats.rows.values()),
+            "deletes": sum(self.stats.deletes.values()),
+            "rejected": sum(self.stats.rejected.values()),
+            "rows_by_entity": json.dumps(self.stats.rows, sort_keys=True),
+            "deletes_by_entity": json.dumps(self.stats.deletes, sort_keys=True),
+            "requests": self.requests,
+            "retries": self.retries,
+            "throttled": self.throttled,
+        }
+
+
+@dataclass
+class SyncReport:
+    warehouse: Path
+    pending_loaded: int = 0
+    realms: list[RealmOutcome] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[RealmOutcome]:
+        return [realm for realm in self.realms if not realm.ok]
+
+
+def sync(
+    config: QuickBooksConfig,
+    warehouse: Path,
+    pipelines_dir: Path,
+    realm_ids: list[str] | None = None,
+    page_size: int | None = None,
+) -> SyncReport:
+    """Load every realm of ``config`` (or those named) incrementally into ``warehouse``."""
+    pipeline = make_pipeline(warehouse, pipelines_dir)
+    pipelines_dir.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(pipelines_dir / "sync.lock"), timeout=0)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise SyncBusyError(f"another sync is using {pipelines_dir}; wait for it to finish") from None
+    try:
+        report = SyncReport(warehouse, pending_loaded=finish_pending(pipeline))
+        ensure_contract_tables(pipeline)
+        local = WarehouseView(pipeline)
+        for realm in config.realms:
+            if realm_ids is None or realm.realm_id in realm_ids:
+                report.realms.append(_sync_realm(pipeline, config, realm.realm_id, local, page_size))
+        _append(pipeline, "sync_log", [realm.log_row() for realm in report.realms], SYNC_LOG)
+        return report
+    finally:
+        lock.release()
+
+
+def _sync_realm(
+    pipeline: dlt.Pipeline, config: QuickBooksConfig, realm_id: str, local: WarehouseView, page_size: int | None
+) -> RealmOutcome:
+    outcome = RealmOutcome(realm_id, started_at=datetime.now(UTC))
+    extraction = Extraction(config, [realm_id], local, **({"page_size": page_size} if page_size else {}))
+    try:
+        finish_pending(pipeline)
+        pipeline.run(quickbooks_source(extraction=extraction), **RUN_OPTIONS)
+        plan = extraction.realms[realm_id]
+        outcome.stats = plan.stats
+        outcome.reconciled = _reconcile(pipeline, extraction, plan.client, plan.stats, local)
+    except Exception as exc:
+        outcome.error = one_line(exc)
+        logger.error("realm %s failed: %s", realm_id, outcome.error)
+        if realm_id in extraction.realms:
+            outcome.stats = extraction.realms[realm_id].stats
+    finally:
+        outcome.finished_at = datetime.now(UTC)
+        for client in extraction.opened_clients:
+            outcome.requests, outcome.retries = client.counter.requests, client.counter.retries
+            outcome.throttled = client.counter.throttled
+    return outcome
+
+
+def _reconcile(
+    pipeline: dlt.Pipeline,
+    extraction: Extraction,
+    client: QuickBooksClient,
+    stats: RealmStats,
+    local: WarehouseView,
+) -> list[dict[str, Any]]:
+    """Counts in QuickBooks against the warehouse; entities that differ are re-read whole.
+
+    A full read is itself a reconciliation (every Id compared), recorded without
+    asking QuickBooks again. Otherwise the check runs when CDC hit its cap (its
+    deletes may be cut off) or the realm's last check is older than a day.
+    """
+    realm_id = client.realm_id
+    now = datetime.now(UTC)
+    if stats.mode == "full":
+        rows = [
+            _reconciliation(realm_id, table, now, "full read", stats.seen.get(table, 0), known, None)
+            for table, known in stats.known_before.items()
+        ]
+        for row in rows:
+            row["marked_deleted"] = stats.deletes.get(row["entity"], 0)
+            row["warehouse_count_after"] = local.live_count(realm_id, row["entity"])
+            row["outcome"] = "repaired" if row["marked_deleted"] else "match"
+        _append(pipeline, "reconciliations", rows, RECONCILIATIONS)
+        return rows
+    last = local.last_reconciled(realm_id)
+    due = last is None or now - last >= RECONCILE_EVERY
+    tables = list(RESOURCES) if due else sorted(stats.capped)
+    if not tables:
+        return []
+    reason = "cdc cap reached" if stats.capped and not due else "daily check"
+    rows = []
+    for table in tables:
+        remote, held = client.count(RESOURCES[table]), local.live_count(realm_id, table)
+        rows.append(_reconciliation(realm_id, table, now, reason, remote, held, "match" if remote == held else None))
+    differing = {row["entity"] for row in rows if row["outcome"] is None}
+    if differing:
+        repair = Extraction(None, [realm_id], local, extraction.page_size, only_tables=differing, clients=[client])
+        pipeline.run(quickbooks_source(extraction=repair), **RUN_OPTIONS)
+        for row in rows:
+            if row["entity"] in differing:
+                row["marked_deleted"] = repair.realms[realm_id].stats.deletes.get(row["entity"], 0)
+                row["warehouse_count_after"] = local.live_count(realm_id, row["entity"])
+                row["outcome"] = "repaired" if row["warehouse_count_after"] == row["quickbooks_count"] else "mismatch"
+    _append(pipeline, "reconciliations", rows, RECONCILIATIONS)
+    return rows
+
+
+def _reconciliation(
+    realm_id: str, table: str, at: datetime, reason: str, remote: int, held: int, outcome: str | None
+) -> dict[str, Any]:
+    return {
+        "realm_id": realm_id,
+        "entity": table,
+        "checked_at": at,
+        "reason": reason,
+        "quickbooks_count": remote,
+        "warehouse_count": held,
+        "warehouse_count_after": held,
+        "marked_deleted": 0,
+        "outcome": outcome,
+    }
+
+
+def _append(pipeline: dlt.Pipeline, table: str, rows: list[dict[str, Any]], columns: dict[str, str]) -> None:
+    if rows:
+        finish_pending(pipeline)
+        pipeline.run(rows, table_name=table, write_disposition="append", columns=column_hints(columns))
+
+
+def one_line(exc: BaseException) -> str:
+    """The message of the error that matters (ours, deep in dlt's wrapping), on one line."""
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    ours = [error for error in chain if isinstance(error, (QuickBooksAuthError, QuickBooksApiError))]
+    chosen = ours[0] if ours else chain[-1]
+    text = " ".join(str(chosen).split()) or type(chosen).__name__
+    return text if ours or isinstance(chosen, ValueError) else f"{type(chosen).__name__}: {text}"
