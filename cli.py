@@ -120,6 +120,12 @@ def _inject_rates(sandbox_data: Sandbox, faults: dict[str, Any]) -> None:
     help="Per-realm limit before 429; Intuit's is 10. 0 turns the check off.",
 )
 @click.option("--max-concurrent", default=10, show_default=True, help="Concurrent requests per realm before 429.")
+@click.option(
+    "--refresh-token-grace-seconds",
+    default=0.0,
+    show_default=True,
+    help="How long a rotated refresh token still works; 0 is Intuit's strict rotation.",
+)
 @click.option("--batch-requests-per-minute", default=40, show_default=True, help="Per-realm batch limit before 429.")
 @click.option("--latency-ms", default=0.0, show_default=True, help="Fixed latency of every API answer.")
 @click.option("--latency-per-row-ms", default=0.0, show_default=True, help="Extra latency per row returned.")
@@ -161,6 +167,7 @@ def sandbox_serve(
     from sandbox.story import Storyteller
 
     sandbox_data = build_sandbox(seed, customers, realms)
+    sandbox_data.issuer.refresh_token_grace_seconds = options.pop("refresh_token_grace_seconds")
     for name in [name for name in options if hasattr(sandbox_data.limits, name)]:
         setattr(sandbox_data.limits, name, options.pop(name))
     _inject_rates(sandbox_data, options)

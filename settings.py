@@ -48,11 +48,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("QBCOLLECT_WAREHOUSE", "data/warehouse.duckdb", "The DuckDB warehouse file (dlt, dbt and Dagster)."),
     Setting("QBCOLLECT_TOKEN_STORE", "data/quickbooks_tokens.enc", "Encrypted file of rotated refresh tokens."),
     Setting(
-        "QBCOLLECT_TOKEN_KEY",
+        "QUICKBOOKS_TOKEN_ENCRYPTION_KEY",
         "",
-        "Fernet key for the token store; empty derives one from the client secret.",
+        "Key of the token store: a Fernet key or a passphrase of 16+ characters; empty derives one from the "
+        "client secret.",
         secret=True,
     ),
+    Setting("QBCOLLECT_TOKEN_KEY", "", "Older name of QUICKBOOKS_TOKEN_ENCRYPTION_KEY, still read.", secret=True),
     Setting("QBCOLLECT_DLT_DIR", "data/dlt", "dlt's working folder (pipeline state, load packages)."),
     Setting("QBCOLLECT_OUTBOX_DIR", "data/outbox", "Where reminder emails are written as .eml files."),
     Setting("QBCOLLECT_EXPORT_DIR", "data/exports", "Where collection-case CSV files are written."),

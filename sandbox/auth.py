@@ -3,8 +3,12 @@
 Access tokens live one hour. Every refresh answers with a new refresh token and
 makes the one it was given unusable (``invalid_grant``), the strict reading of
 Intuit's rotation rule, so a client that forgets to save the newest token fails
-here as it would in production. Tokens are bound to a realm: several
-connections (apps, users) may each hold their own chain for one realm.
+here as it would in production. With ``refresh_token_grace_seconds`` the
+superseded token keeps working that long (older Intuit documentation said 24 h)
+and answers with the newest token of its chain, never a new branch. Tokens are
+bound to a realm: several connections (apps, users) may each hold their own
+chain for one realm. A connection lives at most five years (Intuit's 2025 hard
+expiry), told in ``x_refresh_token_hard_expires_in`` when the client asks.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from sandbox.clock import Clock
 
 ACCESS_TOKEN_SECONDS = 3600
 REFRESH_TOKEN_SECONDS = 8_726_400  # 101 days, Intuit's rolling lifetime
+HARD_EXPIRY = timedelta(days=5 * 365)  # the absolute end of a connection (Intuit, 2025)
 
 
 class OAuthError(Exception):
@@ -36,6 +41,8 @@ class _Grant:
     expires_at: datetime
     connection: str  # every token of one consent shares it; revoking one revokes them all
     superseded: bool = False
+    superseded_at: datetime | None = None
+    successor: str | None = None
 
 
 @dataclass(frozen=True)
@@ -48,10 +55,15 @@ class _Code:
 class TokenIssuer:
     """Issues, rotates, checks and revokes tokens for one app."""
 
-    def __init__(self, clock: Clock, client_id: str, client_secret: str) -> None:
+    def __init__(
+        self, clock: Clock, client_id: str, client_secret: str, refresh_token_grace_seconds: float = 0
+    ) -> None:
         self.clock = clock
         self.client_id = client_id
         self.client_secret = client_secret
+        #: How long a superseded refresh token still works (0: not at all, Intuit's current rule).
+        self.refresh_token_grace_seconds = refresh_token_grace_seconds
+        self._connections_started: dict[str, datetime] = {}
         self._refresh: dict[str, _Grant] = {}
         self._access: dict[str, _Grant] = {}
         self._codes: dict[str, _Code] = {}
@@ -69,10 +81,15 @@ class TokenIssuer:
 
     def new_refresh_token(self, realm_id: str, connection: str | None = None) -> str:
         """Start a new connection to ``realm_id`` (what the consent screen would give)."""
-        token = f"RT1-{secrets.randbelow(900) + 100}-H0-{secrets.token_hex(16)}"
-        expires_at = self.clock.now() + timedelta(seconds=REFRESH_TOKEN_SECONDS)
         with self._lock:
-            self._refresh[token] = _Grant(realm_id, expires_at, connection or secrets.token_hex(8))
+            return self._new_refresh_token_locked(realm_id, connection or secrets.token_hex(8))
+
+    def _new_refresh_token_locked(self, realm_id: str, connection: str) -> str:
+        token = f"RT1-{secrets.randbelow(900) + 100}-H0-{secrets.token_hex(16)}"
+        now = self.clock.now()
+        started = self._connections_started.setdefault(connection, now)
+        expires_at = min(now + timedelta(seconds=REFRESH_TOKEN_SECONDS), started + HARD_EXPIRY)
+        self._refresh[token] = _Grant(realm_id, expires_at, connection)
         return token
 
     def authorization_code(self, realm_id: str, redirect_uri: str) -> str:
@@ -90,33 +107,49 @@ class TokenIssuer:
             raise OAuthError(400, "invalid_grant")
         return self._tokens(grant.realm_id, secrets.token_hex(8))
 
-    def refresh(self, refresh_token: str) -> dict[str, object]:
-        """The refresh-token grant: a new access token and a new refresh token."""
+    def refresh(self, refresh_token: str, hard_expiry: bool = False) -> dict[str, object]:
+        """The refresh-token grant: a new access token and a new refresh token.
+
+        A superseded token inside the grace period answers with the newest token of
+        its chain (a new access token, no further rotation).
+        """
+        now = self.clock.now()
         with self._lock:
             grant = self._refresh.get(refresh_token)
-            if (
-                grant is None
-                or grant.superseded
-                or grant.expires_at <= self.clock.now()
-                or grant.connection in self._revoked
-            ):
+            if grant is None or grant.expires_at <= now or grant.connection in self._revoked:
                 raise OAuthError(400, "invalid_grant")
-            grant.superseded = True
-        return self._tokens(grant.realm_id, grant.connection)
+            if grant.superseded:
+                assert grant.superseded_at is not None
+                if now - grant.superseded_at > timedelta(seconds=self.refresh_token_grace_seconds):
+                    raise OAuthError(400, "invalid_grant")
+                newest = refresh_token
+                while self._refresh[newest].successor is not None:
+                    newest = str(self._refresh[newest].successor)
+            else:  # rotate, in the same critical section: one token never gets two successors
+                newest = self._new_refresh_token_locked(grant.realm_id, grant.connection)
+                grant.superseded, grant.superseded_at, grant.successor = True, now, newest
+        return self._answer(grant.realm_id, grant.connection, newest, hard_expiry)
 
     def _tokens(self, realm_id: str, connection: str) -> dict[str, object]:
-        refresh_token = self.new_refresh_token(realm_id, connection)
+        return self._answer(realm_id, connection, self.new_refresh_token(realm_id, connection), False)
+
+    def _answer(self, realm_id: str, connection: str, refresh_token: str, hard_expiry: bool) -> dict[str, object]:
         access = secrets.token_urlsafe(48)
-        expires_at = self.clock.now() + timedelta(seconds=ACCESS_TOKEN_SECONDS)
+        now = self.clock.now()
         with self._lock:
-            self._access[access] = _Grant(realm_id, expires_at, connection)
-        return {
+            self._access[access] = _Grant(realm_id, now + timedelta(seconds=ACCESS_TOKEN_SECONDS), connection)
+            refresh_expires = self._refresh[refresh_token].expires_at
+            hard_end = self._connections_started[connection] + HARD_EXPIRY
+        answer: dict[str, object] = {
             "token_type": "bearer",
             "access_token": access,
             "refresh_token": refresh_token,
             "expires_in": ACCESS_TOKEN_SECONDS,
-            "x_refresh_token_expires_in": REFRESH_TOKEN_SECONDS,
+            "x_refresh_token_expires_in": round((refresh_expires - now).total_seconds()),
         }
+        if hard_expiry:
+            answer["x_refresh_token_hard_expires_in"] = round((hard_end - now).total_seconds())
+        return answer
 
     def revoke(self, token: str) -> None:
         """Revoke a refresh or access token, and with it the whole connection."""

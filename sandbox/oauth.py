@@ -38,7 +38,8 @@ def oauth_routes(sandbox: Sandbox) -> list[Route]:
             sandbox.issuer.check_client(client_id, client_secret)
             grant_type = form.get("grant_type")
             if grant_type == "refresh_token":
-                answer = sandbox.issuer.refresh(form.get("refresh_token", ""))
+                hard = request.headers.get("x-include-refresh-token-hard-expires-in", "").lower() == "true"
+                answer = sandbox.issuer.refresh(form.get("refresh_token", ""), hard_expiry=hard)
             elif grant_type == "authorization_code":
                 answer = sandbox.issuer.exchange_code(form.get("code", ""), form.get("redirect_uri", ""))
             else:

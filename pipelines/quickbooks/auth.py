@@ -1,114 +1,43 @@
-"""OAuth 2.0 for QuickBooks: refresh-token rotation and an encrypted token store.
+"""OAuth 2.0 for QuickBooks: access tokens from rotating refresh tokens, never losing one.
 
-Intuit may answer every refresh with a new refresh token and retire the old one,
-so the newest token must be saved before it is used. :class:`TokenStore` keeps
-one refresh token per realm in a file encrypted with Fernet (AES-128-CBC +
-HMAC); the key is derived from the app's client secret unless one is given, so
-the file is useless without the app's credentials. Tokens never appear in logs
-or exception messages.
+A refresh is sent only after the store has durably marked it pending, and its
+answer is saved (durably) before the new access token is used. A refresh whose
+answer is lost (timeout, 5xx, crash) is not retried blindly: the next attempt
+tries the token that refresh spent once more (inside Intuit's grace period, if
+any, it still answers, with the newest token). When QuickBooks refuses it the
+error names the realm and how to reconnect. Tokens and secrets never appear in logs or exception messages.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import json
 import logging
-import os
-import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import requests
-from cryptography.fernet import Fernet, InvalidToken
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from filelock import FileLock
+
+from pipelines.quickbooks.tokens import TokenStore, TokenStoreError, derive_key, store_key
+
+__all__ = [
+    "AppCredentials",
+    "QuickBooksAuth",
+    "QuickBooksAuthError",
+    "TokenStore",
+    "TokenStoreError",
+    "derive_key",
+    "store_key",
+]
 
 logger = logging.getLogger(__name__)
 
 _REFRESH_MARGIN_SECONDS = 120
+_RECONNECT = "run `qbcollect connect` (or set a new QUICKBOOKS_REFRESH_TOKEN)"
 
 
 class QuickBooksAuthError(RuntimeError):
     """QuickBooks refused our credentials; the message says what to do, never the secret."""
-
-
-def _fingerprint(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()[:16]
-
-
-def derive_key(client_secret: str) -> bytes:
-    """A Fernet key derived from the client secret (HKDF-SHA256)."""
-    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"qbcollect-token-store", info=b"refresh-tokens")
-    return base64.urlsafe_b64encode(hkdf.derive(client_secret.encode("utf-8")))
-
-
-class TokenStore:
-    """Refresh tokens per realm, in one encrypted JSON file written atomically."""
-
-    def __init__(self, path: str | Path, key: bytes) -> None:
-        self.path = Path(path)
-        self._fernet = Fernet(key)
-        self._lock = threading.Lock()
-
-    def exclusive(self) -> FileLock:
-        """A lock across processes, held from reading a refresh token to saving its successor.
-
-        Without it a scheduled run and a manual ``qbcollect sync`` could both spend
-        the same token: the second would get ``invalid_grant``.
-        """
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        return FileLock(f"{self.path}.lock", timeout=300)
-
-    def _read(self) -> dict[str, Any]:
-        if not self.path.exists():
-            return {}
-        try:
-            return dict(json.loads(self._fernet.decrypt(self.path.read_bytes())))
-        except InvalidToken as exc:
-            raise QuickBooksAuthError(
-                f"cannot decrypt the token store {self.path}: it was written with another key or client secret; "
-                "delete it to start again from QUICKBOOKS_REFRESH_TOKEN"
-            ) from exc
-
-    def refresh_token(self, realm_id: str, seed_token: str | None) -> str | None:
-        """The newest refresh token for a realm.
-
-        ``seed_token`` is the token configured by the user. When it differs from the
-        one the stored chain started from, the user has reconnected: the seed wins.
-        """
-        with self._lock:
-            entry = self._read().get(realm_id)
-        if entry is None or (seed_token and entry.get("seed") != _fingerprint(seed_token)):
-            return seed_token
-        return str(entry["refresh_token"])
-
-    def save(self, realm_id: str, refresh_token: str, seed_token: str | None) -> None:
-        with self._lock:
-            data = self._read()
-            previous = data.get(realm_id, {})
-            seed = _fingerprint(seed_token) if seed_token else previous.get("seed")
-            data[realm_id] = {"refresh_token": refresh_token, "seed": seed, "saved_at": datetime.now(UTC).isoformat()}
-            self._write(self._fernet.encrypt(json.dumps(data).encode("utf-8")))
-
-    def _write(self, payload: bytes) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".tokens-")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(payload)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.chmod(tmp, 0o600)
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
 
 
 @dataclass
@@ -161,24 +90,67 @@ class QuickBooksAuth(requests.auth.AuthBase):
             self._refresh_locked()
 
     def _refresh_locked(self) -> None:
-        refresh_token = self.store.refresh_token(self.realm_id, self.seed_token)
-        if not refresh_token:
-            raise QuickBooksAuthError(f"no refresh token for realm {self.realm_id}: set QUICKBOOKS_REFRESH_TOKEN")
-        response = self.token_session.post(
-            self.app.token_url,
-            data={"grant_type": "refresh_token", "refresh_token": refresh_token},
-            auth=(self.app.client_id, self.app.client_secret),
-            headers={"Accept": "application/json"},
-            timeout=60,
+        stored = self.store.tokens(self.realm_id, self.seed_token)
+        if stored is None:
+            raise QuickBooksAuthError(f"no refresh token for realm {self.realm_id}: {_RECONNECT}")
+        if stored.pending_since is not None:
+            logger.warning(
+                "realm %s: the refresh sent at %s never got its answer saved; trying the stored tokens once each",
+                self.realm_id,
+                stored.pending_since.isoformat(timespec="seconds"),
+            )
+        # Only the stored token is tried: older ones are spent, and a replayed spent token
+        # is what a token thief sends (a provider may end the whole connection for it).
+        token = stored.current.token
+        body = self._spend(token)
+        if body is not None:
+            self.store.save_rotation(self.realm_id, token, body)
+            self._access_token = body["access_token"]
+            self._expires_at = time.monotonic() + int(body.get("expires_in", 3600)) - _REFRESH_MARGIN_SECONDS
+            self.refreshes += 1
+            logger.info("refreshed QuickBooks access token for realm %s (rotated refresh token saved)", self.realm_id)
+            return
+        lost = (
+            f" A refresh sent at {stored.pending_since.isoformat(timespec='seconds')} lost its answer, so QuickBooks "
+            "rotated to a token this store never received."
+            if stored.pending_since is not None
+            else ""
         )
+        raise QuickBooksAuthError(
+            f"QuickBooks no longer accepts the refresh token of realm {self.realm_id} (invalid_grant: revoked, "
+            f"expired or already used).{lost} Reconnect the company: {_RECONNECT}."
+        )
+
+    def _spend(self, token: str) -> dict[str, Any] | None:
+        """One refresh with ``token``: the answer, or None if QuickBooks refused the token (invalid_grant)."""
+        self.store.begin_refresh(self.realm_id, token, self.seed_token)
+        try:
+            response = self.token_session.post(
+                self.app.token_url,
+                data={"grant_type": "refresh_token", "refresh_token": token},
+                auth=(self.app.client_id, self.app.client_secret),
+                headers={"Accept": "application/json", "x-include-refresh-token-hard-expires-in": "true"},
+                timeout=60,
+            )
+        except requests.RequestException as exc:
+            raise QuickBooksAuthError(_lost_answer(self.realm_id, type(exc).__name__)) from None
         body = _json_or_empty(response)
-        if response.status_code != 200 or "access_token" not in body:
-            raise QuickBooksAuthError(_refresh_failure(self.realm_id, response.status_code, body.get("error")))
-        self.store.save(self.realm_id, body["refresh_token"], self.seed_token)
-        self._access_token = body["access_token"]
-        self._expires_at = time.monotonic() + int(body.get("expires_in", 3600)) - _REFRESH_MARGIN_SECONDS
-        self.refreshes += 1
-        logger.info("refreshed QuickBooks access token for realm %s (rotated refresh token saved)", self.realm_id)
+        if response.status_code == 200 and "access_token" in body and "refresh_token" in body:
+            return body
+        if response.status_code >= 500 or response.status_code == 200:
+            raise QuickBooksAuthError(_lost_answer(self.realm_id, f"HTTP {response.status_code}"))
+        if body.get("error") == "invalid_grant":
+            return None
+        if body.get("error") == "invalid_client" or response.status_code == 401:
+            raise QuickBooksAuthError(
+                f"QuickBooks refused the app's credentials for realm {self.realm_id} (HTTP {response.status_code}, "
+                "invalid_client): check QUICKBOOKS_CLIENT_ID and QUICKBOOKS_CLIENT_SECRET (and that "
+                "QUICKBOOKS_TOKEN_URL belongs to the same app: sandbox or production)"
+            )
+        raise QuickBooksAuthError(
+            f"QuickBooks refused to refresh the token for realm {self.realm_id} "
+            f"(HTTP {response.status_code}, {body.get('error') or 'no error code'})"
+        )
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         request.headers["Authorization"] = f"Bearer {self.access_token()}"
@@ -200,18 +172,11 @@ class QuickBooksAuth(requests.auth.AuthBase):
         return new_response
 
 
-def _refresh_failure(realm_id: str, status: int, error: str | None) -> str:
-    message = (
-        f"QuickBooks refused to refresh the token for realm {realm_id} (HTTP {status}, {error or 'no error code'})."
-    )
-    if status >= 500:
-        return message + (
-            " Not retried: Intuit may have rotated the token before failing. Run again; if that fails "
-            "with invalid_grant, reconnect the app and set a new QUICKBOOKS_REFRESH_TOKEN."
-        )
-    return message + (
-        " invalid_grant means the refresh token was revoked, expired or already used: "
-        "reconnect the app and set a new QUICKBOOKS_REFRESH_TOKEN."
+def _lost_answer(realm_id: str, what: str) -> str:
+    return (
+        f"the token refresh for realm {realm_id} got no usable answer ({what}). Not retried: QuickBooks may have "
+        "rotated the token before failing. The next sync tries the stored token once more; if QuickBooks then "
+        f"refuses it, {_RECONNECT}."
     )
 
 

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import requests
 
-from pipelines.quickbooks.auth import AppCredentials, QuickBooksAuth, TokenStore, derive_key
+from pipelines.quickbooks.auth import AppCredentials, QuickBooksAuth
 from pipelines.quickbooks.client import QuickBooksClient
 from pipelines.quickbooks.settings import PRODUCTION_API_BASE_URL
+from pipelines.quickbooks.tokens import TokenStore, store_key
 
 
 @dataclass
@@ -31,10 +32,13 @@ class QuickBooksConfig:
     token_key: str | None = field(default=None, repr=False)
     max_attempts: int = 8
 
+    def token_store(self) -> TokenStore:
+        """The app's token store (its key: the configured one, else derived from the client secret)."""
+        return TokenStore(self.token_store_path, store_key(self.token_key, self.app.client_secret), self.app.client_id)
+
     def open_clients(self, realm_ids: list[str] | None = None) -> list[QuickBooksClient]:
         """One API client per realm (all, or those named), sharing the token store."""
-        key = self.token_key.encode("ascii") if self.token_key else derive_key(self.app.client_secret)
-        store = TokenStore(self.token_store_path, key)
+        store = self.token_store()
         return [
             QuickBooksClient(
                 self.api_base_url,

@@ -41,5 +41,7 @@ def config_from_env(env: Mapping[str, str] | None = None) -> QuickBooksConfig:
         realms=realms,
         token_store_path=settings.path("QBCOLLECT_TOKEN_STORE", env),
         api_base_url=settings.get("QUICKBOOKS_API_BASE_URL", env),
-        token_key=settings.get("QBCOLLECT_TOKEN_KEY", env) or None,
+        token_key=settings.get("QUICKBOOKS_TOKEN_ENCRYPTION_KEY", env)
+        or settings.get("QBCOLLECT_TOKEN_KEY", env)
+        or None,
     )

@@ -38,7 +38,7 @@ def finish_pending(pipeline: dlt.Pipeline) -> int:
     if not pipeline.has_pending_data:
         return 0
     if pipeline.list_extracted_load_packages():
-        pipeline.normalize(loader_file_format=RUN_OPTIONS["loader_file_format"])
+        pipeline.normalize()
     packages = len(pipeline.list_normalized_load_packages())
     if packages:
         pipeline.load()

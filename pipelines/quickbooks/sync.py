@@ -27,8 +27,7 @@ import dlt
 from filelock import FileLock, Timeout
 
 from pipelines.quickbooks import Extraction, quickbooks_source
-from pipelines.quickbooks.auth import QuickBooksAuthError
-from pipelines.quickbooks.client import QuickBooksApiError, QuickBooksClient
+from pipelines.quickbooks.client import QuickBooksClient
 from pipelines.quickbooks.connection import QuickBooksConfig
 from pipelines.quickbooks.extraction import RealmStats
 from pipelines.quickbooks.pipeline import (
@@ -226,8 +225,8 @@ def one_line(exc: BaseException) -> str:
     current: BaseException | None = exc
     while current is not None and current not in chain:
         chain.append(current)
-        current = current.__cause__ or current.__context__
-    ours = [error for error in chain if isinstance(error, (QuickBooksAuthError, QuickBooksApiError))]
+        current = current.__cause__ or (None if current.__suppress_context__ else current.__context__)
+    ours = [error for error in chain if type(error).__module__.startswith("pipelines.")]
     chosen = ours[0] if ours else chain[-1]
     text = " ".join(str(chosen).split()) or type(chosen).__name__
-    return text if ours or isinstance(chosen, ValueError) else f"{type(chosen).__name__}: {text}"
+    return text if ours else f"{type(chosen).__name__}: {text}"

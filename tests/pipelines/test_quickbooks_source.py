@@ -63,9 +63,11 @@ def test_rotated_refresh_token_is_persisted_encrypted(
     seed = credentials["realms"][0]["refresh_token"]
     run_sync()
     store_file = settings.path("QBCOLLECT_TOKEN_STORE")
-    store = TokenStore(store_file, derive_key(credentials["client_secret"]))
-    rotated = store.refresh_token(realm_id, seed)
-    assert rotated and rotated != seed
+    store = TokenStore(store_file, derive_key(credentials["client_secret"]), credentials["client_id"])
+    stored = store.tokens(realm_id, seed)
+    assert stored is not None
+    rotated = stored.current.token
+    assert rotated != seed
     assert rotated.encode() not in store_file.read_bytes() and seed.encode() not in store_file.read_bytes()
     old = requests.post(
         credentials["token_url"],
@@ -75,7 +77,9 @@ def test_rotated_refresh_token_is_persisted_encrypted(
     )
     assert old.json() == {"error": "invalid_grant"}, "the seed token was used and superseded"
     run_sync()  # the second run must use the rotated token, not the superseded seed
-    assert store.refresh_token(realm_id, seed) != rotated
+    again = store.tokens(realm_id, seed)
+    assert again is not None and again.current.token != rotated and again.previous is not None
+    assert again.previous.token == rotated
 
 
 def test_incremental_sync_with_nothing_changed_asks_one_cdc_request_and_loads_nothing(

@@ -192,3 +192,42 @@ def test_revoking_a_refresh_token_ends_the_connection(
 def test_refresh_token_expires_after_its_lifetime(sandbox_server: SandboxServer, credentials: dict[str, Any]) -> None:
     sandbox_server.sandbox.clock.advance(8_726_400 + 1)
     assert _refresh(credentials, credentials["realms"][0]["refresh_token"]).json() == {"error": "invalid_grant"}
+
+
+def _refresh_with(credentials: dict[str, Any], token: str, **headers: str) -> requests.Response:
+    return requests.post(
+        credentials["token_url"],
+        data={"grant_type": "refresh_token", "refresh_token": token},
+        auth=(credentials["client_id"], credentials["client_secret"]),
+        headers={"Accept": "application/json", **headers},
+        timeout=10,
+    )
+
+
+def test_strict_rotation_refuses_the_superseded_refresh_token(
+    sandbox_server: SandboxServer, credentials: dict[str, Any]
+) -> None:
+    first = credentials["realms"][0]["refresh_token"]
+    assert _refresh_with(credentials, first).status_code == 200
+    assert _refresh_with(credentials, first).json() == {"error": "invalid_grant"}
+
+
+def test_grace_period_answers_a_superseded_token_with_the_newest_one(
+    sandbox_server: SandboxServer, credentials: dict[str, Any]
+) -> None:
+    sandbox_server.sandbox.issuer.refresh_token_grace_seconds = 3600
+    first = credentials["realms"][0]["refresh_token"]
+    newest = _refresh_with(credentials, first).json()["refresh_token"]
+    again = _refresh_with(credentials, first)
+    assert again.status_code == 200 and again.json()["refresh_token"] == newest, "no new branch of the chain"
+    sandbox_server.sandbox.clock.advance(3601)
+    assert _refresh_with(credentials, first).json() == {"error": "invalid_grant"}
+    assert _refresh_with(credentials, newest).status_code == 200, "the newest token is untouched by the grace reads"
+
+
+def test_hard_expiry_is_told_when_asked(sandbox_server: SandboxServer, credentials: dict[str, Any]) -> None:
+    token = credentials["realms"][0]["refresh_token"]
+    answer = _refresh_with(credentials, token, **{"x-include-refresh-token-hard-expires-in": "true"}).json()
+    assert 5 * 365 * 86400 - 60 <= answer["x_refresh_token_hard_expires_in"] <= 5 * 365 * 86400
+    plain = _refresh_with(credentials, answer["refresh_token"]).json()
+    assert "x_refresh_token_hard_expires_in" not in plain
