@@ -235,14 +235,27 @@ def sandbox_story(
 @main.command()
 @click.option("--realm", "realms", multiple=True, help="Sync only this realm (repeatable; default: every realm).")
 @click.option("--verbose", is_flag=True, help="Show every page read, and the traceback of an error.")
-def sync(realms: tuple[str, ...], verbose: bool) -> None:
+@click.option(
+    "--from",
+    "first",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="Backfill: invoices (with payments and credit memos) "
+    "dated from this day, a month at a time; the incremental cursor does not move.",
+)
+@click.option("--to", "last", type=click.DateTime(["%Y-%m-%d"]), help="Backfill: up to this day (default: today).")
+def sync(realms: tuple[str, ...], verbose: bool, first: Any, last: Any) -> None:
     """Load QuickBooks into the warehouse with dlt (no Dagster), every connected realm on its own.
 
     Progress (pages, rows, requests) goes to stderr; the last line names any realm that failed.
     """
-    _log_progress(verbose)
+    from datetime import date
+
+    if last is not None and first is None:
+        raise click.UsageError("--to needs --from (the first day of the backfill)")
+    backfill = (first.date(), last.date() if last else date.today()) if first else None
+    _log_progress(verbose or backfill is not None)
     try:
-        report = _run_sync(list(realms) or None)
+        report = _run_sync(list(realms) or None, backfill)
     except Exception as exc:
         if verbose:
             raise
@@ -270,11 +283,12 @@ def _log_progress(verbose: bool) -> None:
     logger.setLevel(logging.INFO if verbose else logging.WARNING)
 
 
-def _run_sync(realms: list[str] | None) -> Any:
+def _run_sync(realms: list[str] | None, backfill: Any = None) -> Any:
     from pipelines.quickbooks.from_env import config_from_env
     from pipelines.quickbooks.sync import sync as run_sync
 
-    return run_sync(config_from_env(), settings.path("QBCOLLECT_WAREHOUSE"), settings.path("QBCOLLECT_DLT_DIR"), realms)
+    warehouse, dlt_dir = settings.path("QBCOLLECT_WAREHOUSE"), settings.path("QBCOLLECT_DLT_DIR")
+    return run_sync(config_from_env(), warehouse, dlt_dir, realms, backfill=backfill)
 
 
 def _echo_table_counts() -> None:
@@ -308,6 +322,84 @@ def _realm_line(realm: Any) -> str:
     if repaired:
         parts.append(f"counts differed and were re-read: {', '.join(repaired)}")
     return f"realm {realm.realm_id}: " + ", ".join(parts)
+
+
+@main.command()
+@click.option("--no-browser", is_flag=True, help="Only print the consent URL; do not open a browser.")
+@click.option("--timeout", default=300, show_default=True, help="Seconds to wait for the consent page's answer.")
+def connect(no_browser: bool, timeout: int) -> None:
+    """Connect a QuickBooks company: consent in the browser, tokens kept in the encrypted token store.
+
+    Listens on QUICKBOOKS_REDIRECT_URI (register it with your Intuit app), checks the
+    answer's state, exchanges the code and stores the tokens and the realm.
+    """
+    from pipelines.quickbooks.connect import connect as run_connect
+    from pipelines.quickbooks.from_env import app_config_from_env
+
+    def show(url: str) -> None:
+        click.echo(f"open this page to connect a company (waiting up to {timeout} s):\n{url}", err=True)
+        if not no_browser:
+            import webbrowser
+
+            webbrowser.open(url)
+
+    try:
+        config = app_config_from_env()
+        realm_id = run_connect(
+            config,
+            settings.get("QUICKBOOKS_AUTHORIZE_URL"),
+            settings.get("QUICKBOOKS_REDIRECT_URI"),
+            show,
+            configured_seed=None,
+            timeout=timeout,
+        )
+    except Exception as exc:
+        raise click.ClickException(_one_line(exc)) from exc
+    click.echo(f"connected realm {realm_id}; tokens saved in {config.token_store_path}")
+
+
+@main.command()
+def status() -> None:
+    """Per company: connected or not, refresh-token age and expiry, the last sync, requests used."""
+    from pipelines.quickbooks.from_env import config_from_env
+    from pipelines.quickbooks.status import realm_statuses
+
+    try:
+        statuses = realm_statuses(config_from_env(), settings.path("QBCOLLECT_WAREHOUSE"))
+    except Exception as exc:
+        raise click.ClickException(_one_line(exc)) from exc
+    for realm in statuses:
+        name = f" ({realm.company_name})" if realm.company_name else ""
+        click.echo(f"realm {realm.realm_id}{name}: {realm.connection}")
+        if realm.token_issued_at is not None:
+            click.echo(
+                f"  refresh token issued {_ago(realm.token_issued_at)}; expires {_when(realm.token_expires_at)} "
+                f"(rolling), hard expiry {_when(realm.token_hard_expires_at)}"
+            )
+        last = realm.last_sync
+        if last is None:
+            click.echo("  never synced")
+        else:
+            click.echo(
+                f"  last sync {_ago(last['started_at'])}: {last['outcome']} ({last['mode'] or '-'}), "
+                f"{last['rows']:,} rows, {last['deletes']:,} deleted, {last['rejected']:,} rejected"
+                + (f": {last['error']}" if last["error"] else "")
+            )
+        click.echo(f"  requests: {realm.requests_today:,} today, {realm.requests_this_month:,} this month (UTC)")
+
+
+def _ago(moment: Any) -> str:
+    from datetime import UTC, datetime
+
+    seconds = max(0, int((datetime.now(UTC) - moment).total_seconds()))
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{moment:%Y-%m-%d %H:%M} UTC, {seconds // size} {unit} ago"
+    return f"{moment:%Y-%m-%d %H:%M} UTC, {seconds} s ago"
+
+
+def _when(moment: Any) -> str:
+    return f"{moment:%Y-%m-%d}" if moment is not None else "not told"
 
 
 @main.command()

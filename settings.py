@@ -45,6 +45,16 @@ SETTINGS: tuple[Setting, ...] = (
         "https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer",
         "OAuth token endpoint; the sandbox's for local runs.",
     ),
+    Setting(
+        "QUICKBOOKS_AUTHORIZE_URL",
+        "https://appcenter.intuit.com/connect/oauth2",
+        "OAuth consent page `qbcollect connect` opens; the sandbox's for local runs.",
+    ),
+    Setting(
+        "QUICKBOOKS_REDIRECT_URI",
+        "http://localhost:8766/callback",
+        "Where the consent page sends the browser back; register it with your Intuit app.",
+    ),
     Setting("QBCOLLECT_WAREHOUSE", "data/warehouse.duckdb", "The DuckDB warehouse file (dlt, dbt and Dagster)."),
     Setting("QBCOLLECT_TOKEN_STORE", "data/quickbooks_tokens.enc", "Encrypted file of rotated refresh tokens."),
     Setting(

@@ -18,7 +18,7 @@ import uvicorn
 from sandbox.app import build_app
 from sandbox.catalog import PROFILES
 from sandbox.generator import generate_company, realm_id_for
-from sandbox.oauth import TOKEN_PATH
+from sandbox.oauth import AUTHORIZE_PATH, TOKEN_PATH
 from sandbox.service import Sandbox
 
 DEFAULT_SEED = 42
@@ -92,6 +92,7 @@ class SandboxServer:
         return {
             "api_base_url": self.base_url,
             "token_url": f"{self.base_url}{TOKEN_PATH}",
+            "authorize_url": f"{self.base_url}{AUTHORIZE_PATH}",
             "client_id": self.sandbox.client_id,
             "client_secret": self.sandbox.client_secret,
             "realms": [
@@ -115,4 +116,5 @@ def client_settings(credentials: dict[str, Any]) -> dict[str, str]:
         "QUICKBOOKS_REFRESH_TOKEN": ",".join(realm["refresh_token"] for realm in realms),
         "QUICKBOOKS_API_BASE_URL": credentials["api_base_url"],
         "QUICKBOOKS_TOKEN_URL": credentials["token_url"],
+        "QUICKBOOKS_AUTHORIZE_URL": credentials["authorize_url"],
     }

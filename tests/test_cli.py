@@ -164,3 +164,92 @@ def test_sync_of_many_realms_names_the_one_that_failed_on_its_last_line() -> Non
     assert "Invoice page 1" in result.stderr, "--verbose shows every page"
     assert "Traceback" not in result.stderr
     assert creds["client_secret"] not in result.stdout + result.stderr
+
+
+def test_connect_runs_the_consent_flow_and_the_company_then_syncs() -> None:
+    import requests
+
+    from sandbox import SandboxServer, build_sandbox
+
+    with SandboxServer(build_sandbox(seed=4, customers=6, realms=2)) as server:
+        creds = server.credentials()
+        env = {
+            **os.environ,
+            **{
+                k: v
+                for k, v in client_settings(creds).items()
+                if k not in ("QUICKBOOKS_REALM_ID", "QUICKBOOKS_REFRESH_TOKEN")
+            },
+            "QUICKBOOKS_REDIRECT_URI": f"http://localhost:{free_port()}/callback",
+        }
+        connecting = subprocess.Popen(
+            [*CLI, "connect", "--no-browser", "--timeout", "60"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert connecting.stderr is not None
+        consent = ""
+        for line in connecting.stderr:
+            if line.startswith("http"):
+                consent = line.strip()
+                break
+        second = creds["realms"][1]["realm_id"]
+        # The sandbox consents at once (for the company named); the browser follows the redirect home.
+        landed = requests.get(f"{consent}&realmId={second}", timeout=30)
+        out, err = connecting.communicate(timeout=60)
+        assert connecting.returncode == 0, err
+        assert landed.status_code == 200 and "connected" in landed.text
+        assert f"connected realm {second}" in out
+        assert creds["client_secret"] not in out + err
+
+        synced = subprocess.run([*CLI, "sync"], env=env, capture_output=True, text=True, timeout=300)
+        assert synced.returncode == 0, synced.stderr
+        assert f"realm {second}: full" in synced.stdout
+        status = subprocess.run([*CLI, "status"], env=env, capture_output=True, text=True, timeout=60)
+    assert status.returncode == 0, status.stderr
+    assert f"realm {second} (Sandbox Company_CA_2): connected" in status.stdout
+    assert "hard expiry 20" in status.stdout and "last sync" in status.stdout and ": ok (full)" in status.stdout
+
+
+def test_connect_refuses_a_redirect_with_another_state(monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    import requests
+
+    from pipelines.quickbooks.connect import ConnectError, connect
+    from pipelines.quickbooks.from_env import app_config_from_env
+    from sandbox import SandboxServer, build_sandbox
+
+    with SandboxServer(build_sandbox(seed=4, customers=4)) as server:
+        creds = server.credentials()
+        for name, value in client_settings(creds).items():
+            monkeypatch.setenv(name, value)
+        redirect = f"http://localhost:{free_port()}/callback"
+
+        def forge(url: str) -> None:
+            threading.Thread(
+                target=requests.get, args=(f"{redirect}?code=x&state=forged&realmId=1",), daemon=True
+            ).start()
+
+        with pytest.raises(ConnectError, match="another state"):
+            connect(app_config_from_env(), creds["authorize_url"], redirect, forge, timeout=20)
+
+
+def test_sync_from_to_backfills_and_says_so() -> None:
+    from sandbox import SandboxServer, build_sandbox
+
+    with SandboxServer(build_sandbox(seed=4, customers=6)) as server:
+        env = {**os.environ, **client_settings(server.credentials())}
+        result = subprocess.run(
+            [*CLI, "sync", "--from", "2020-01-01", "--to", "2020-03-31"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+    assert result.returncode == 0, result.stderr
+    assert "backfill 2020-01-01..2020-03-31" in result.stdout
+    assert "backfilled 2020-03" in result.stderr, "progress per month"
+    assert subprocess.run([*CLI, "sync", "--to", "2020-03-31"], capture_output=True, text=True).returncode == 2

@@ -13,6 +13,7 @@ reconcile) is decided in :mod:`pipelines.quickbooks.extraction`.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 from typing import Any
 
 import dlt
@@ -61,8 +62,10 @@ class Extraction:
         page_size: int = PAGE_SIZE,
         only_tables: set[str] | None = None,
         clients: list[QuickBooksClient] | None = None,
+        txn_window: tuple[date, date] | None = None,
     ) -> None:
         self.config = config
+        self.txn_window = txn_window
         self.realm_ids = realm_ids
         self.local = local
         self.page_size = page_size
@@ -82,13 +85,23 @@ class Extraction:
             self._clients = self.config.open_clients(self.realm_ids)
         return self._clients
 
+    def close(self) -> None:
+        """Stop every realm's reader threads (call once the run is over)."""
+        for plan in self.realms.values():
+            plan.close()
+
     def plans(self) -> list[RealmExtraction]:
         """Each realm's read, created on first use inside the run (it needs dlt's source state)."""
         if not self.realms:
             states: dict[str, Any] = dlt.current.source_state().setdefault("realms", {})
             for client in self.clients():
                 self.realms[client.realm_id] = RealmExtraction(
-                    client, states.setdefault(client.realm_id, {}), self.local, self.page_size, self.only_tables
+                    client,
+                    states.setdefault(client.realm_id, {}),
+                    self.local,
+                    self.page_size,
+                    self.only_tables,
+                    self.txn_window,
                 )
         return list(self.realms.values())
 

@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -26,6 +28,7 @@ from dlt.sources.helpers.requests import Client
 from requests.adapters import HTTPAdapter
 
 from pipelines.quickbooks.auth import QuickBooksAuth
+from pipelines.quickbooks.budget import RequestBudget
 from pipelines.quickbooks.settings import MINOR_VERSION, NAME_LISTS, PAGE_SIZE
 
 logger = logging.getLogger(__name__)
@@ -53,6 +56,36 @@ class RequestCounter:
     rows: int = 0
     by_entity: dict[str, int] = field(default_factory=dict)
     pages_by_entity: dict[str, int] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def add(self, **counts: int) -> None:
+        """Add to the counters from any thread."""
+        with self._lock:
+            for name, value in counts.items():
+                setattr(self, name, getattr(self, name) + value)
+
+    def note_rows(self, entity: str, rows: int, page: bool) -> int:
+        """Count a page (or CDC group) of ``entity``; returns the entity's page number."""
+        with self._lock:
+            self.rows += rows
+            self.by_entity[entity] = self.by_entity.get(entity, 0) + rows
+            if page:
+                self.pages += 1
+                self.pages_by_entity[entity] = self.pages_by_entity.get(entity, 0) + 1
+            return self.pages_by_entity.get(entity, 0)
+
+
+@dataclass(frozen=True)
+class Timing:
+    """When QuickBooks answered (its clock), and the earliest its work can have started."""
+
+    answered_at: datetime
+    sent_at: datetime
+
+
+def _timing(body: dict[str, Any], sent: float) -> Timing:
+    answered = datetime.fromisoformat(str(body["time"])).astimezone(UTC)
+    return Timing(answered, answered - timedelta(seconds=time.monotonic() - sent))
 
 
 @dataclass
@@ -66,11 +99,19 @@ class CdcAnswer:
 class QuickBooksClient:
     """One realm's Accounting API."""
 
-    def __init__(self, api_base_url: str, realm_id: str, auth: QuickBooksAuth, max_attempts: int = 8) -> None:
+    def __init__(
+        self,
+        api_base_url: str,
+        realm_id: str,
+        auth: QuickBooksAuth,
+        max_attempts: int = 8,
+        budget: RequestBudget | None = None,
+    ) -> None:
         self.base = f"{api_base_url.rstrip('/')}/v3/company/{realm_id}"
         self.realm_id = realm_id
         self.auth = auth
         self.counter = RequestCounter()
+        self.budget = budget or RequestBudget()
         #: The ``time`` of the newest answer: QuickBooks' clock, which cursors must follow.
         self.server_time: datetime | None = None
         # Intuit asks clients to wait about a minute after a 429: back off 2, 4, 8 ... up to 60 s.
@@ -98,13 +139,12 @@ class QuickBooksClient:
         """dlt's retrying session of this thread, with every attempt counted on the way out."""
         session = self._http.session
         if not isinstance(session.adapters.get("https://"), _CountingAdapter):
-            adapter = _CountingAdapter(self.counter)
+            adapter = _CountingAdapter(self.counter, self.budget)
             session.mount("https://", adapter)
             session.mount("http://", adapter)
         return session
 
     def _call(self, method: str, path: str, what: str, **kwargs: Any) -> dict[str, Any]:
-        before = self.counter.requests
         response = self._session().request(
             method,
             f"{self.base}/{path}",
@@ -114,7 +154,7 @@ class QuickBooksClient:
             timeout=120,
             **kwargs,
         )
-        self.counter.retries += max(0, self.counter.requests - before - 1)
+        self.counter.add(retries=max(0, getattr(response.request, "_qb_attempts", 1) - 1))
         body = getattr(response, "_qb_body", None)
         if body is None:
             body = _decode(response, self.realm_id, what)
@@ -126,6 +166,11 @@ class QuickBooksClient:
 
     def query(self, statement: str) -> dict[str, Any]:
         """Run one query statement; returns the ``QueryResponse`` object."""
+        return self.query_timed(statement)[0]
+
+    def query_timed(self, statement: str) -> tuple[dict[str, Any], Timing]:
+        """A query's ``QueryResponse`` and when QuickBooks answered it."""
+        sent = time.monotonic()
         body = self._call(
             "POST",
             "query",
@@ -133,7 +178,23 @@ class QuickBooksClient:
             data=statement.encode("utf-8"),
             headers={"Content-Type": "application/text"},
         )
-        return dict(body.get("QueryResponse", {}))
+        return dict(body.get("QueryResponse", {})), _timing(body, sent)
+
+    def batch_queries(self, statements: list[str]) -> tuple[list[dict[str, Any]], Timing]:
+        """Several queries in one batch request (one request against the limits); answers in order."""
+        sent = time.monotonic()
+        items = [{"bId": f"q{i}", "Query": statement} for i, statement in enumerate(statements)]
+        body = self._call("POST", "batch", "batch", json={"BatchItemRequest": items})
+        answers = {item.get("bId"): item for item in body.get("BatchItemResponse", [])}
+        results = []
+        for i, statement in enumerate(statements):
+            answer = answers.get(f"q{i}", {})
+            if "Fault" in answer or "QueryResponse" not in answer:
+                raise QuickBooksApiError(
+                    f"realm {self.realm_id}: batch query failed: {statement}: {answer.get('Fault')}"
+                )
+            results.append(dict(answer["QueryResponse"]))
+        return results, _timing(body, sent)
 
     def count(self, entity: str) -> int:
         """How many objects of ``entity`` QuickBooks holds (inactive name-list rows included)."""
@@ -154,7 +215,7 @@ class QuickBooksClient:
                 for entity in entities:
                     objects[entity].extend(group.get(entity, []))
         for entity, rows in objects.items():
-            self._note(entity, len(rows))
+            self.counter.note_rows(entity, len(rows), page=False)
         assert self.server_time is not None
         return CdcAnswer(objects, self.server_time)
 
@@ -164,11 +225,11 @@ class QuickBooksClient:
         obj = body.get(key)
         if not isinstance(obj, dict):
             raise QuickBooksApiError(f"realm {self.realm_id}: {key} answer holds no {key} object")
-        self._note(key, 1)
+        self.counter.note_rows(key, 1, page=False)
         return obj
 
     def changed_since(
-        self, entity: str, since: datetime | None, page_size: int = PAGE_SIZE
+        self, entity: str, since: datetime | None, page_size: int = PAGE_SIZE, where: str | None = None
     ) -> Iterator[list[dict[str, Any]]]:
         """Pages of ``entity`` objects updated at or after ``since`` (all if None), oldest first.
 
@@ -182,11 +243,11 @@ class QuickBooksClient:
         """
         cursor, seen = since, set[str]()  # Ids already read at exactly `cursor`
         while True:
-            rows = self._page(entity, cursor, 0, page_size)
+            rows = self._page(entity, cursor, 0, page_size, where)
             skip = 0
             while len(rows) == page_size and all(_stamp(row) == cursor and row.get("Id") in seen for row in rows):
                 skip += page_size
-                rows = self._page(entity, cursor, skip, page_size)
+                rows = self._page(entity, cursor, skip, page_size, where)
             fresh = [row for row in rows if not (_stamp(row) == cursor and row.get("Id") in seen)]
             if fresh:
                 yield fresh
@@ -198,8 +259,10 @@ class QuickBooksClient:
                 cursor, seen = newest, set()
             seen.update(str(row.get("Id")) for row in rows if _stamp(row) == cursor)
 
-    def _page(self, entity: str, cursor: datetime | None, skip: int, page_size: int) -> list[dict[str, Any]]:
-        where = []
+    def _page(
+        self, entity: str, cursor: datetime | None, skip: int, page_size: int, extra: str | None = None
+    ) -> list[dict[str, Any]]:
+        where = [extra] if extra else []
         if cursor is not None:
             where.append(f"MetaData.LastUpdatedTime >= '{cursor.isoformat()}'")
         if entity in NAME_LISTS:
@@ -210,40 +273,45 @@ class QuickBooksClient:
             + f" ORDERBY MetaData.LastUpdatedTime STARTPOSITION {skip + 1} MAXRESULTS {page_size}"
         )
         rows = list(self.query(statement).get(entity, []))
-        self.counter.pages += 1
-        self.counter.pages_by_entity[entity] = self.counter.pages_by_entity.get(entity, 0) + 1
-        self._note(entity, len(rows))
+        page = self.counter.note_rows(entity, len(rows), page=True)
         logger.info(
             "realm %s: %s page %d: %d rows (%d rows, %d requests so far)",
             self.realm_id,
             entity,
-            self.counter.pages_by_entity[entity],
+            page,
             len(rows),
             self.counter.rows,
             self.counter.requests,
         )
         return rows
 
-    def _note(self, entity: str, rows: int) -> None:
-        self.counter.rows += rows
-        self.counter.by_entity[entity] = self.counter.by_entity.get(entity, 0) + rows
-
 
 class _CountingAdapter(HTTPAdapter):
-    """Counts every attempt that leaves (retries and dropped connections included) and its answer."""
+    """Every attempt that leaves (retries and dropped connections included): within the budget, counted."""
 
-    def __init__(self, counter: RequestCounter) -> None:
+    def __init__(self, counter: RequestCounter, budget: RequestBudget) -> None:
         super().__init__(pool_maxsize=16)
         self.counter = counter
+        self.budget = budget
 
     def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
-        self.counter.requests += 1
-        response = super().send(request, *args, **kwargs)
-        if response.status_code == 429:
-            self.counter.throttled += 1
-        elif response.status_code >= 500:
-            self.counter.server_errors += 1
+        self.budget.acquire()
+        try:
+            self.counter.add(requests=1)
+            # dlt's retry sends the same prepared request again: its attempts are counted on it.
+            request._qb_attempts = getattr(request, "_qb_attempts", 0) + 1  # type: ignore[attr-defined]
+            response = super().send(request, *args, **kwargs)
+        finally:
+            self.budget.release()
+        if response.status_code == 429 or response.status_code >= 500:
+            self.counter.add(**{"throttled" if response.status_code == 429 else "server_errors": 1})
+            self.budget.pause(_retry_after(response))
         return response
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    value = response.headers.get("Retry-After", "")
+    return float(value) if value.strip().isdigit() else None
 
 
 def _stamp(row: dict[str, Any]) -> datetime | None:

@@ -7,14 +7,18 @@ Three ways to read a realm:
   1000-object cap is read through the query endpoint instead (from the same
   cursor) and its deletes are checked afterwards by count reconciliation.
 * **full** — the first sync, or the last one is older than CDC reaches: every
-  entity is paged through the query endpoint. Ids the warehouse holds that
+  entity is paged through the query endpoint in parallel (:mod:`fullread`),
+  then asked by CDC what changed meanwhile. Ids the warehouse holds that
   QuickBooks no longer returns are marked deleted.
 * **reconcile** — named entities only, read whole like a full sync, to repair a
   count mismatch; the cursor does not move.
+* **backfill** — invoices, payments and credit memos of one ``TxnDate`` window
+  (a month), read through the query endpoint; the cursor does not move and
+  nothing is marked deleted (the window is not the whole company).
 
-The cursor is QuickBooks' own clock: the server time of the first answer of the
-read, less the request's duration and a small overlap, so the next sync's CDC
-also sees what changed while this one ran. State lives in dlt's source state,
+The cursor is QuickBooks' own clock: for CDC, the server time of the answer
+less the request's duration and a small overlap; for a full read, the start of
+its window. The next sync's CDC so also sees what changed while this one ran. State lives in dlt's source state,
 one entry per realm, and is committed with the load package: a failed sync
 moves nothing.
 """
@@ -24,10 +28,11 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
 from pipelines.quickbooks.client import CdcAnswer, QuickBooksApiError, QuickBooksClient
+from pipelines.quickbooks.fullread import FullRead, PageEdge, change_times
 from pipelines.quickbooks.records import Rejection, company_record, to_record, tombstone
 from pipelines.quickbooks.settings import CDC_CAP, CDC_WINDOW_DAYS, COMPANY_TABLES, PAGE_SIZE, RESOURCES
 
@@ -36,6 +41,13 @@ CURSOR_OVERLAP = timedelta(seconds=2)
 #: A cursor older than this goes straight to a full read (QuickBooks refuses CDC past 30 days).
 CDC_REACH = timedelta(days=CDC_WINDOW_DAYS) - timedelta(hours=12)
 FACTS_EVERY = timedelta(hours=24)
+
+
+def _ids(objects: list[Any]) -> set[str]:
+    """Ids of the objects QuickBooks still has (a deleted stub is not one)."""
+    return {
+        str(obj["Id"]) for obj in objects if isinstance(obj, dict) and obj.get("Id") and obj.get("status") != "Deleted"
+    }
 
 
 class LocalView(Protocol):
@@ -75,8 +87,10 @@ class RealmExtraction:
         local: LocalView | None = None,
         page_size: int = PAGE_SIZE,
         only_tables: set[str] | None = None,
+        txn_window: tuple[date, date] | None = None,
     ) -> None:
         self.client = client
+        self.txn_window = txn_window
         self.realm_id = client.realm_id
         self.state = state
         self.local = local
@@ -84,9 +98,11 @@ class RealmExtraction:
         self.only_tables = only_tables
         self.stats = RealmStats(mode=self._decide_mode())
         self._cdc: CdcAnswer | None = None
-        self._cursors: list[datetime] = []
+        self._full: FullRead | None = None
 
     def _decide_mode(self) -> str:
+        if self.txn_window is not None:
+            return "backfill"
         if self.only_tables is not None:
             return "reconcile"
         cursor = self.state.get("cursor")
@@ -101,6 +117,10 @@ class RealmExtraction:
         if self.only_tables is not None and table not in self.only_tables:
             return
         entity = RESOURCES[table]
+        if self.txn_window is not None:
+            first, last = self.txn_window
+            yield from self._walk(table, None, f"TxnDate >= '{first.isoformat()}' AND TxnDate <= '{last.isoformat()}'")
+            return
         if self.stats.mode == "incremental":
             answer = self._changes()
             if answer is not None:
@@ -128,37 +148,49 @@ class RealmExtraction:
             self._move_cursor(self._cdc.time, time.monotonic() - sent)
         return self._cdc
 
-    def _walk(self, table: str, since: datetime | None) -> Iterator[Batch]:
-        for page in self.client.changed_since(RESOURCES[table], since, self.page_size):
+    def _walk(self, table: str, since: datetime | None, where: str | None = None) -> Iterator[Batch]:
+        for page in self.client.changed_since(RESOURCES[table], since, self.page_size, where):
             yield self._batch(table, page)
 
     def _read_whole(self, table: str) -> Iterator[Batch]:
-        """Every object of ``table``; then what the warehouse holds and QuickBooks no longer does is deleted."""
+        """Every object of ``table``, pages in parallel; Ids the warehouse holds and QuickBooks lost are deleted."""
         known = self.local.live_ids(self.realm_id, table) if self.local is not None else set()
         self.stats.known_before[table] = len(known)
-        seen: set[str] = set()
-        started: datetime | None = None
-        sent = time.monotonic()
-        for page in self.client.changed_since(RESOURCES[table], None, self.page_size):
-            if started is None:
-                started = self._server_time_at(sent)
-            seen.update(str(obj["Id"]) for obj in page if isinstance(obj, dict) and obj.get("Id"))
-            yield self._batch(table, page)
-        if started is None:  # an empty table still answered
-            started = self._server_time_at(sent)
+        full, entity = self._full_read(), RESOURCES[table]
         if self.stats.mode != "reconcile":
-            self._cursors.append(started)
-            self.state["cursor"] = min(self._cursors).isoformat()
-            self.state["full_read_at"] = started.isoformat()
+            self.state["cursor"] = full.until.isoformat()
+            self.state["full_read_at"] = full.until.isoformat()
+        seen: set[str] = set()
+        edges: list[PageEdge] = []
+        for page in full.pages(entity, edges):
+            seen.update(_ids(page))
+            yield self._batch(table, page)
+        changed = self.client.cdc([entity], full.until).objects[entity]  # what changed while it was read
+        if len(changed) >= CDC_CAP:
+            self.stats.capped.add(table)
+            changed = [obj for page in self.client.changed_since(entity, full.until, self.page_size) for obj in page]
+        for page in full.repairs(entity, edges, change_times(changed)):
+            seen.update(_ids(page))
+            yield self._batch(table, page)
+        seen.update(_ids(changed))
+        yield self._batch(table, changed)
         self.stats.seen[table] = len(seen)
-        gone = sorted(known - seen)
+        told = {str(obj.get("Id")) for obj in changed if isinstance(obj, dict)}  # deleted stubs already load
+        gone = sorted(known - seen - told)
         if gone:
-            yield self._batch(table, [], [tombstone(self.realm_id, entity_id, started) for entity_id in gone])
+            yield self._batch(table, [], [tombstone(self.realm_id, entity_id, full.until) for entity_id in gone])
 
-    def _server_time_at(self, sent: float) -> datetime:
-        """QuickBooks' clock when the last request was sent (its answer's time less the round trip)."""
-        assert self.client.server_time is not None
-        return self.client.server_time - timedelta(seconds=time.monotonic() - sent) - CURSOR_OVERLAP
+    def _full_read(self) -> FullRead:
+        if self._full is None:
+            tables = self.only_tables if self.only_tables is not None else set(RESOURCES)
+            entities = [entity for table, entity in RESOURCES.items() if table in tables]
+            self._full = FullRead(self.client, entities, self.page_size)
+        return self._full
+
+    def close(self) -> None:
+        """Stop the full read's threads, if one ran."""
+        if self._full is not None:
+            self._full.close()
 
     def _move_cursor(self, answered: datetime, round_trip: float) -> None:
         self.state["cursor"] = (answered - timedelta(seconds=round_trip) - CURSOR_OVERLAP).isoformat()
@@ -194,7 +226,7 @@ class RealmExtraction:
 
     def company_rows(self, table: str) -> list[dict[str, Any]]:
         """``company_info`` or ``preferences``: read at most once a day (and on every full read)."""
-        if self.stats.mode == "reconcile":
+        if self.stats.mode in ("reconcile", "backfill"):
             return []
         read_at = self.state.setdefault("facts_read_at", {}).get(table)
         now = datetime.now(UTC)

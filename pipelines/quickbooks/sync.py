@@ -19,7 +19,8 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,8 @@ from pipelines.quickbooks.settings import RECONCILIATIONS, RESOURCES, SYNC_LOG, 
 logger = logging.getLogger(__name__)
 
 RECONCILE_EVERY = timedelta(hours=24)
+#: What a backfill of historical invoices loads: the invoices and what settles them.
+BACKFILL_TABLES = ("invoices", "payments", "credit_memos")
 
 
 class SyncBusyError(RuntimeError):
@@ -102,8 +105,14 @@ def sync(
     pipelines_dir: Path,
     realm_ids: list[str] | None = None,
     page_size: int | None = None,
+    backfill: tuple[date, date] | None = None,
 ) -> SyncReport:
-    """Load every realm of ``config`` (or those named) incrementally into ``warehouse``."""
+    """Load every realm of ``config`` (or those named) incrementally into ``warehouse``.
+
+    With ``backfill`` (first and last ``TxnDate``), load instead the invoices,
+    payments and credit memos of those dates, a month at a time, without moving
+    the incremental cursor; running it again changes nothing.
+    """
     pipeline = make_pipeline(warehouse, pipelines_dir)
     pipelines_dir.mkdir(parents=True, exist_ok=True)
     lock = FileLock(str(pipelines_dir / "sync.lock"), timeout=0)
@@ -117,7 +126,8 @@ def sync(
         local = WarehouseView(pipeline)
         for realm in config.realms:
             if realm_ids is None or realm.realm_id in realm_ids:
-                report.realms.append(_sync_realm(pipeline, config, realm.realm_id, local, page_size))
+                run = _sync_realm if backfill is None else partial(_backfill_realm, window=backfill)
+                report.realms.append(run(pipeline, config, realm.realm_id, local, page_size))
         _append(pipeline, "sync_log", [realm.log_row() for realm in report.realms], SYNC_LOG)
         return report
     finally:
@@ -141,11 +151,69 @@ def _sync_realm(
         if realm_id in extraction.realms:
             outcome.stats = extraction.realms[realm_id].stats
     finally:
+        extraction.close()
         outcome.finished_at = datetime.now(UTC)
         for client in extraction.opened_clients:
             outcome.requests, outcome.retries = client.counter.requests, client.counter.retries
             outcome.throttled = client.counter.throttled
     return outcome
+
+
+def _backfill_realm(
+    pipeline: dlt.Pipeline,
+    config: QuickBooksConfig,
+    realm_id: str,
+    local: WarehouseView,
+    page_size: int | None,
+    window: tuple[date, date],
+) -> RealmOutcome:
+    """One realm's backfill, a load package per month; the first month that fails ends it."""
+    outcome = RealmOutcome(realm_id, started_at=datetime.now(UTC))
+    clients: list[QuickBooksClient] | None = None
+    outcome.stats.mode = f"backfill {window[0]:%Y-%m-%d}..{window[1]:%Y-%m-%d}"
+    for first, last in month_windows(*window):
+        extraction = Extraction(
+            config,
+            [realm_id],
+            None,
+            **({"page_size": page_size} if page_size else {}),
+            only_tables=set(BACKFILL_TABLES),
+            clients=clients,
+            txn_window=(first, last),
+        )
+        try:
+            finish_pending(pipeline)
+            pipeline.run(quickbooks_source(extraction=extraction), **RUN_OPTIONS)
+        except Exception as exc:
+            outcome.error = f"{first:%Y-%m}: {one_line(exc)}"
+            logger.error("realm %s backfill failed: %s", realm_id, outcome.error)
+            break
+        finally:
+            clients = extraction.opened_clients or clients
+        stats = extraction.realms[realm_id].stats
+        for field_name in ("rows", "rejected"):
+            totals = getattr(outcome.stats, field_name)
+            for table, count in getattr(stats, field_name).items():
+                totals[table] = totals.get(table, 0) + count
+        logger.info("realm %s: backfilled %s: %s", realm_id, f"{first:%Y-%m}", stats.rows)
+    outcome.finished_at = datetime.now(UTC)
+    for client in clients or []:
+        outcome.requests, outcome.retries = client.counter.requests, client.counter.retries
+        outcome.throttled = client.counter.throttled
+    return outcome
+
+
+def month_windows(first: date, last: date) -> list[tuple[date, date]]:
+    """Calendar months from ``first`` to ``last``, cut to them: (2023-01-15, 2023-01-31), (2023-02-01, ...)."""
+    if last < first:
+        raise ValueError(f"the backfill ends ({last}) before it starts ({first})")
+    windows = []
+    start = first
+    while start <= last:
+        following = (start.replace(day=1) + timedelta(days=32)).replace(day=1)
+        windows.append((start, min(last, following - timedelta(days=1))))
+        start = following
+    return windows
 
 
 def _reconcile(
@@ -187,7 +255,10 @@ def _reconcile(
     differing = {row["entity"] for row in rows if row["outcome"] is None}
     if differing:
         repair = Extraction(None, [realm_id], local, extraction.page_size, only_tables=differing, clients=[client])
-        pipeline.run(quickbooks_source(extraction=repair), **RUN_OPTIONS)
+        try:
+            pipeline.run(quickbooks_source(extraction=repair), **RUN_OPTIONS)
+        finally:
+            repair.close()
         for row in rows:
             if row["entity"] in differing:
                 row["marked_deleted"] = repair.realms[realm_id].stats.deletes.get(row["entity"], 0)

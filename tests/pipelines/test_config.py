@@ -9,7 +9,14 @@ from pipelines.quickbooks.from_env import MissingSettingError, config_from_env
 
 def test_missing_settings_are_named(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("QUICKBOOKS_CLIENT_ID", "abc")
-    with pytest.raises(MissingSettingError, match="QUICKBOOKS_CLIENT_SECRET, QUICKBOOKS_REALM_ID"):
+    with pytest.raises(MissingSettingError, match="set QUICKBOOKS_CLIENT_SECRET "):
+        config_from_env()
+
+
+def test_no_connected_company_says_how_to_connect(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QUICKBOOKS_CLIENT_ID", "abc")
+    monkeypatch.setenv("QUICKBOOKS_CLIENT_SECRET", "s3cret")
+    with pytest.raises(MissingSettingError, match="run `qbcollect connect`, or set QUICKBOOKS_REALM_ID"):
         config_from_env()
 
 

@@ -10,8 +10,10 @@ from typing import Any
 import pytest
 import requests
 
+import settings
 from pipelines.quickbooks import QuickBooksConfig
 from pipelines.quickbooks.from_env import config_from_env
+from pipelines.quickbooks.pipeline import make_pipeline
 from sandbox import SandboxServer, build_sandbox
 from sandbox.server import client_settings
 from sandbox.story import tell_story
@@ -187,3 +189,53 @@ def test_second_sync_in_a_month_keeps_using_cdc(sync_all: Any, sandbox_server: S
     sync_all()
     sandbox_server.sandbox.clock.advance(20 * 86400)
     assert sync_all().realms[0].stats.mode == "incremental"
+
+
+def test_backfill_loads_a_year_of_invoices_by_month_without_moving_the_cursor(
+    sync_all: Any, sandbox_server: SandboxServer, realm_id: str, warehouse_rows: Rows
+) -> None:
+    from datetime import date
+
+    company = sandbox_server.sandbox.store.company(realm_id)
+    dates = sorted(date.fromisoformat(str(i["TxnDate"])) for i in company.entities["Invoice"].values())
+    first, last = dates[0], dates[len(dates) // 2]
+    window = (first.replace(day=1), last)
+
+    report = sync_all(backfill=window)
+
+    (realm,) = report.realms
+    assert realm.ok and realm.stats.mode.startswith("backfill")
+    in_window = {
+        i["Id"] for i in company.entities["Invoice"].values() if first <= date.fromisoformat(str(i["TxnDate"])) <= last
+    }
+    assert {row[0] for row in warehouse_rows("select id from raw_quickbooks.invoices")} == in_window
+    months = {(d.year, d.month) for d in dates if d <= last}
+    assert sandbox_server.sandbox.requests[(realm_id, "query")] >= 3 * len(months), "a query per entity per month"
+    state = make_pipeline(settings.path("QBCOLLECT_WAREHOUSE"), settings.path("QBCOLLECT_DLT_DIR")).state
+    realm_state = state["sources"]["quickbooks"]["realms"][realm_id]
+    assert "cursor" not in realm_state, "the backfill set no incremental cursor"
+    snapshot = warehouse_rows("select id, sync_token, balance, total_amt from raw_quickbooks.invoices order by id")
+
+    sync_all(backfill=window)  # again: nothing changes
+    assert (
+        warehouse_rows("select id, sync_token, balance, total_amt from raw_quickbooks.invoices order by id") == snapshot
+    )
+
+    incremental = sync_all()  # the first ordinary sync still reads everything
+    assert incremental.realms[0].stats.mode == "full"
+    assert_warehouse_equals_api(company)
+
+
+def test_month_windows_cut_the_range_to_calendar_months() -> None:
+    from datetime import date
+
+    from pipelines.quickbooks.sync import month_windows
+
+    assert month_windows(date(2023, 1, 15), date(2023, 3, 2)) == [
+        (date(2023, 1, 15), date(2023, 1, 31)),
+        (date(2023, 2, 1), date(2023, 2, 28)),
+        (date(2023, 3, 1), date(2023, 3, 2)),
+    ]
+    assert len(month_windows(date(2023, 1, 1), date(2023, 12, 31))) == 12
+    with pytest.raises(ValueError, match="ends"):
+        month_windows(date(2023, 2, 1), date(2023, 1, 1))

@@ -204,7 +204,7 @@ def test_concurrent_syncs_never_lose_the_refresh_token(
     cli = [sys.executable, str(settings.PROJECT_ROOT / "cli.py"), "sync"]
     runs = [subprocess.Popen(cli, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(3)]
     outcomes = [(run.wait(timeout=300), run.communicate()) for run in runs]
-    assert any(code == 0 for code, _ in outcomes)
+    assert any(code == 0 for code, _ in outcomes), [err[-1500:] for _, (_, err) in outcomes]
     for code, (_, stderr) in outcomes:
         assert code == 0 or "another sync is using" in stderr, stderr[-2000:]
     sandbox_server.sandbox.clock.advance(3601)  # a fresh refresh is needed: the chain must be intact
