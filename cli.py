@@ -115,9 +115,9 @@ def _inject_rates(sandbox_data: Sandbox, faults: dict[str, Any]) -> None:
 @click.option("--requests-per-minute", default=500, show_default=True, help="Per-realm limit before 429.")
 @click.option(
     "--requests-per-second",
-    default=0,
+    default=10,
     show_default=True,
-    help="Per-realm limit before 429; Intuit's is 10. 0 turns the check off.",
+    help="Per-realm limit before 429 (Intuit's 10). 0 turns the check off.",
 )
 @click.option("--max-concurrent", default=10, show_default=True, help="Concurrent requests per realm before 429.")
 @click.option(

@@ -26,8 +26,8 @@ class Limits:
     """What the sandbox enforces per realm, and how slow it answers."""
 
     requests_per_minute: int = 500
-    #: Intuit's 10 a second; 0 turns the check off (the default, see the README).
-    requests_per_second: int = 0
+    #: Intuit's 10 a second (applied to sandbox companies too since September 2025); 0 turns it off.
+    requests_per_second: int = 10
     max_concurrent: int = 10
     batch_requests_per_minute: int = 40
     latency_ms: float = 0.0

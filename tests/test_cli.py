@@ -158,7 +158,7 @@ def test_sync_of_many_realms_names_the_one_that_failed_on_its_last_line() -> Non
         result = subprocess.run([*CLI, "sync", "--verbose"], env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1] == f"sync failed for realm(s) {revoked}; the others loaded"
-    assert f"realm {revoked}: FAILED" in result.stdout and "reconnect" in result.stdout
+    assert f"realm {revoked}: FAILED" in result.stdout and "qbcollect connect" in result.stdout
     for realm in (creds["realms"][0]["realm_id"], creds["realms"][2]["realm_id"]):
         assert f"realm {realm}: full, " in result.stdout
     assert "Invoice page 1" in result.stderr, "--verbose shows every page"

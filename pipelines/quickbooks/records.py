@@ -100,7 +100,7 @@ def to_record(table: str, obj: Any, realm_id: str) -> dict[str, Any] | Rejection
         if obj.get("status") == "Deleted":
             return tombstone(realm_id, entity_id, updated_at)
         sync_token = _sync_token(obj.get("SyncToken"))
-        row = _clean(obj, "")
+        row = _clean_dict(obj)
         row["MetaData"] = {**row["MetaData"], "LastUpdatedTime": updated_at}
         if "CreateTime" in meta:
             row["MetaData"]["CreateTime"] = parse_time(meta["CreateTime"], "MetaData.CreateTime")
@@ -144,24 +144,63 @@ def _sync_token(value: Any) -> int:
     raise _Invalid("SyncToken", "missing" if value is None else f"not a number ({str(value)[:40]!r})")
 
 
-def _clean(value: Any, path: str, key: str = "") -> Any:
-    """Money checked and kept as Decimal, QuickBooks' JAXB ``LineEx`` dropped; ``path`` names the field."""
-    if isinstance(value, dict):
-        return {k: _clean(v, f"{path}.{k}" if path else k, k) for k, v in value.items() if k != "LineEx"}
-    if isinstance(value, list):
-        return [_clean(item, f"{path}[{i}]", key) for i, item in enumerate(value)]
-    if key in MONEY_FIELDS:
-        if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
-            raise _Invalid(path, "null" if value is None else f"not a number ({str(value)[:40]!r})")
-        if isinstance(value, Decimal) and not value.is_finite():
-            raise _Invalid(path, f"not a finite number ({value})")
-        return value if isinstance(value, Decimal) else Decimal(str(value))
-    return value
+def _clean_dict(obj: dict[str, Any]) -> dict[str, Any]:
+    """Money checked and kept as Decimal, QuickBooks' JAXB ``LineEx`` dropped.
+
+    The hot loop of every sync: containers are walked, leaves only looked at when
+    their key is a money field; the failing field's path is built only on failure.
+    """
+    out = {}
+    for key, value in obj.items():
+        try:
+            if isinstance(value, dict):
+                if key != "LineEx":
+                    out[key] = _clean_dict(value)
+            elif isinstance(value, list):
+                out[key] = _clean_list(value, key)
+            elif key in MONEY_FIELDS:
+                out[key] = _money(value)
+            else:
+                out[key] = value
+        except _Invalid as bad:
+            raise _within(key, bad) from None
+    return out
+
+
+def _clean_list(items: list[Any], key: str) -> list[Any]:
+    out = []
+    for index, item in enumerate(items):
+        try:
+            if isinstance(item, dict):
+                out.append(_clean_dict(item))
+            elif isinstance(item, list):
+                out.append(_clean_list(item, key))
+            else:
+                out.append(_money(item) if key in MONEY_FIELDS else item)
+        except _Invalid as bad:
+            raise _within(f"[{index}]", bad) from None
+    return out
+
+
+def _within(prefix: str, bad: _Invalid) -> _Invalid:
+    """``bad`` one level up: ``Line`` and ``[0].Amount`` make ``Line[0].Amount``."""
+    field = bad.field
+    return _Invalid(prefix + field if not field or field.startswith("[") else f"{prefix}.{field}", bad.reason)
+
+
+def _money(value: Any) -> Decimal:
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise _Invalid("", f"not a finite number ({value})")
+        return value
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise _Invalid("", "null" if value is None else f"not a number ({str(value)[:40]!r})")
+    return Decimal(str(value))
 
 
 def company_record(obj: dict[str, Any], realm_id: str, read_at: datetime) -> dict[str, Any]:
     """``CompanyInfo`` or ``Preferences`` as the realm's one row of company facts."""
-    row = _clean(obj, "")
+    row = _clean_dict(obj)
     meta = row.get("MetaData")
     if isinstance(meta, dict):
         for key in ("CreateTime", "LastUpdatedTime"):

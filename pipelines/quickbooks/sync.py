@@ -63,6 +63,11 @@ class RealmOutcome:
     requests: int = 0
     retries: int = 0
     throttled: int = 0
+    #: Query pages per entity (QuickBooks' entity names), repairs and fallbacks included.
+    pages: dict[str, int] = field(default_factory=dict)
+    #: Seconds of dlt's extract, normalize and load steps, and rows normalized.
+    steps: dict[str, float] = field(default_factory=dict)
+    rows_normalized: int = 0
     reconciled: list[dict[str, Any]] = field(default_factory=list)
 
     @property
@@ -142,6 +147,7 @@ def _sync_realm(
     try:
         finish_pending(pipeline)
         pipeline.run(quickbooks_source(extraction=extraction), **RUN_OPTIONS)
+        _note_steps(outcome, pipeline)
         plan = extraction.realms[realm_id]
         outcome.stats = plan.stats
         outcome.reconciled = _reconcile(pipeline, extraction, plan.client, plan.stats, local)
@@ -155,8 +161,17 @@ def _sync_realm(
         outcome.finished_at = datetime.now(UTC)
         for client in extraction.opened_clients:
             outcome.requests, outcome.retries = client.counter.requests, client.counter.retries
-            outcome.throttled = client.counter.throttled
+            outcome.throttled, outcome.pages = client.counter.throttled, dict(client.counter.pages_by_entity)
     return outcome
+
+
+def _note_steps(outcome: RealmOutcome, pipeline: dlt.Pipeline) -> None:
+    trace = pipeline.last_trace
+    outcome.steps = {
+        step.step: (step.finished_at - step.started_at).total_seconds() for step in trace.steps if step.finished_at
+    }
+    normalized = trace.last_normalize_info
+    outcome.rows_normalized = sum(normalized.row_counts.values()) if normalized else 0
 
 
 def _backfill_realm(

@@ -191,6 +191,12 @@ def test_forty_first_batch_in_a_minute_is_throttled(api: Any, sandbox_server: Sa
     assert api.post("batch", body).status_code == 200
 
 
+def test_requests_per_second_is_intuits_by_default() -> None:
+    from sandbox.limits import Limits
+
+    assert Limits().requests_per_second == 10
+
+
 def test_requests_per_second_limit_when_turned_on(api: Any, sandbox_server: SandboxServer) -> None:
     assert requests.get(f"{sandbox_server.base_url}/_sandbox/limits", timeout=10).json()["requests_per_second"] == 0
     _admin(sandbox_server, "limits", {"requests_per_second": 3})
