@@ -166,7 +166,11 @@ def main() -> None:
     print("| " + " | ".join(columns) + " |")
     print("|" + "---:|" * len(columns))
     for row in rows:
-        print("| " + " | ".join(f"{value:,.2f}" if isinstance(value, float) else f"{value:,}" for value in row.values()) + " |")
+        print(
+            "| "
+            + " | ".join(f"{value:,.2f}" if isinstance(value, float) else f"{value:,}" for value in row.values())
+            + " |"
+        )
 
 
 if __name__ == "__main__":
