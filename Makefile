@@ -31,8 +31,11 @@ demo: manifest
 test: manifest
 	$(PY) -m pytest
 
+# BENCH_INVOICES=10000,100000,1000000 adds the million-invoice company (about an hour; not in CI).
+BENCH_INVOICES ?= 10000,100000
 bench: manifest
 	$(PY) benchmarks/run.py
+	$(PY) benchmarks/extraction.py --invoices $(BENCH_INVOICES)
 	$(PY) benchmarks/sandbox_scale.py
 
 # The venv's bin goes first on PATH: under `dagster dev`, dagster-dbt re-parses with `dbt` from PATH.
