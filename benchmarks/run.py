@@ -22,7 +22,6 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
 
 from pipelines.quickbooks.from_env import config_from_env  # noqa: E402
-from pipelines.quickbooks.pipeline import make_pipeline  # noqa: E402
 from pipelines.quickbooks.sync import sync  # noqa: E402
 from sandbox import SandboxServer, build_sandbox  # noqa: E402
 from sandbox.server import client_settings  # noqa: E402
@@ -32,9 +31,9 @@ def _timed_sync(env: dict[str, str], warehouse: Path, dlt_dir: Path, server: San
     """Seconds, rows loaded (all tables) and API requests of one sync."""
     before = sum(n for (realm, _), n in server.sandbox.requests.items() if realm != "oauth")
     start = time.perf_counter()
-    sync(config_from_env(env), warehouse, dlt_dir)
+    report = sync(config_from_env(env), warehouse, dlt_dir)
     seconds = time.perf_counter() - start
-    rows = sum(make_pipeline(warehouse, dlt_dir).last_trace.last_normalize_info.row_counts.values())
+    rows = sum(realm.rows_normalized for realm in report.realms)
     after = sum(n for (realm, _), n in server.sandbox.requests.items() if realm != "oauth")
     return seconds, rows, after - before
 
