@@ -252,6 +252,8 @@ def sync(realms: tuple[str, ...], verbose: bool, first: Any, last: Any) -> None:
 
     if last is not None and first is None:
         raise click.UsageError("--to needs --from (the first day of the backfill)")
+    if first is not None and last is not None and last < first:
+        raise click.UsageError(f"--to {last:%Y-%m-%d} is before --from {first:%Y-%m-%d}")
     backfill = (first.date(), last.date() if last else date.today()) if first else None
     _log_progress(verbose or backfill is not None)
     try:
@@ -350,7 +352,13 @@ def connect(no_browser: bool, timeout: int) -> None:
             settings.get("QUICKBOOKS_AUTHORIZE_URL"),
             settings.get("QUICKBOOKS_REDIRECT_URI"),
             show,
-            configured_seed=None,
+            configured_seeds=dict(
+                zip(
+                    settings.csv_list("QUICKBOOKS_REALM_ID"),
+                    settings.csv_list("QUICKBOOKS_REFRESH_TOKEN"),
+                    strict=False,
+                )
+            ),
             timeout=timeout,
         )
     except Exception as exc:

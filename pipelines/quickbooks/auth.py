@@ -73,15 +73,25 @@ class QuickBooksAuth(requests.auth.AuthBase):
         self._access_token: str | None = None
         self._expires_at = 0.0
         self._lock = threading.Lock()
+        #: A refresh that failed is never tried again by this object: every thread gets its error.
+        self._failed: QuickBooksAuthError | None = None
         self.refreshes = 0
 
     def __repr__(self) -> str:
         return f"QuickBooksAuth(realm_id={self.realm_id!r})"
 
-    def access_token(self, force: bool = False) -> str:
+    def access_token(self, rejected: str | None = None) -> str:
+        """A live access token; ``rejected`` is one QuickBooks refused (401), to be replaced once."""
         with self._lock:
-            if force or self._access_token is None or time.monotonic() >= self._expires_at:
-                self._refresh()
+            if self._failed is not None:
+                raise self._failed
+            stale = rejected is not None and rejected == self._access_token
+            if stale or self._access_token is None or time.monotonic() >= self._expires_at:
+                try:
+                    self._refresh()
+                except QuickBooksAuthError as exc:
+                    self._failed = exc
+                    raise
             assert self._access_token is not None
             return self._access_token
 
@@ -95,7 +105,7 @@ class QuickBooksAuth(requests.auth.AuthBase):
             raise QuickBooksAuthError(f"no refresh token for realm {self.realm_id}: {_RECONNECT}")
         if stored.pending_since is not None:
             logger.warning(
-                "realm %s: the refresh sent at %s never got its answer saved; trying the stored tokens once each",
+                "realm %s: the refresh sent at %s never got its answer saved; trying its token once more",
                 self.realm_id,
                 stored.pending_since.isoformat(timespec="seconds"),
             )
@@ -110,6 +120,7 @@ class QuickBooksAuth(requests.auth.AuthBase):
             self.refreshes += 1
             logger.info("refreshed QuickBooks access token for realm %s (rotated refresh token saved)", self.realm_id)
             return
+        self.store.refused(self.realm_id)
         lost = (
             f" A refresh sent at {stored.pending_since.isoformat(timespec='seconds')} lost its answer, so QuickBooks "
             "rotated to a token this store never received."
@@ -164,7 +175,9 @@ class QuickBooksAuth(requests.auth.AuthBase):
         response.content  # noqa: B018 - drain so the connection can be reused
         response.close()
         retry = response.request.copy()
-        retry.headers["Authorization"] = f"Bearer {self.access_token(force=True)}"
+        sent = str(response.request.headers.get("Authorization", "")).removeprefix("Bearer ")
+        # Threads that met the same 401 refresh once between them: only the rejected token is replaced.
+        retry.headers["Authorization"] = f"Bearer {self.access_token(rejected=sent)}"
         retry._qb_retried = True  # type: ignore[attr-defined]
         new_response = response.connection.send(retry, **kwargs)
         new_response.history.append(response)

@@ -33,6 +33,9 @@ from pipelines.quickbooks.settings import MINOR_VERSION, NAME_LISTS, PAGE_SIZE
 
 logger = logging.getLogger(__name__)
 
+#: Name lists answer active rows only unless asked for both.
+_ACTIVE = {entity: " WHERE Active IN (true, false)" for entity in NAME_LISTS}
+
 
 class QuickBooksApiError(RuntimeError):
     """QuickBooks answered with a Fault; the message carries its code and detail."""
@@ -196,10 +199,11 @@ class QuickBooksClient:
             results.append(dict(answer["QueryResponse"]))
         return results, _timing(body, sent)
 
-    def count(self, entity: str) -> int:
-        """How many objects of ``entity`` QuickBooks holds (inactive name-list rows included)."""
-        where = " WHERE Active IN (true, false)" if entity in NAME_LISTS else ""
-        return int(self.query(f"SELECT COUNT(*) FROM {entity}{where}").get("totalCount", 0))
+    def counts(self, entities: list[str]) -> dict[str, int]:
+        """How many objects of each entity QuickBooks holds, in one batch request."""
+        statements = [f"SELECT COUNT(*) FROM {entity}" + _ACTIVE.get(entity, "") for entity in entities]
+        answers, _ = self.batch_queries(statements)
+        return {entity: int(answer.get("totalCount", 0)) for entity, answer in zip(entities, answers, strict=True)}
 
     def cdc(self, entities: list[str], since: datetime) -> CdcAnswer:
         """Everything of ``entities`` changed at or after ``since``, deleted stubs included."""
@@ -216,8 +220,17 @@ class QuickBooksClient:
                     objects[entity].extend(group.get(entity, []))
         for entity, rows in objects.items():
             self.counter.note_rows(entity, len(rows), page=False)
-        assert self.server_time is not None
-        return CdcAnswer(objects, self.server_time)
+        return CdcAnswer(objects, datetime.fromisoformat(str(body["time"])).astimezone(UTC))
+
+    def read_ids(self, entity: str, ids: list[str], chunk: int = 200) -> list[dict[str, Any]]:
+        """The objects of ``entity`` with these Ids that QuickBooks still has (inactive ones included)."""
+        found: list[dict[str, Any]] = []
+        for start in range(0, len(ids), chunk):
+            quoted = ", ".join(f"'{entity_id}'" for entity_id in ids[start : start + chunk])
+            active = " AND Active IN (true, false)" if entity in NAME_LISTS else ""
+            statement = f"SELECT * FROM {entity} WHERE Id IN ({quoted}){active} MAXRESULTS 1000"
+            found.extend(self.query(statement).get(entity, []))
+        return found
 
     def read(self, path: str, key: str) -> dict[str, Any]:
         """One object read by path (``companyinfo/<realm>``, ``preferences``)."""

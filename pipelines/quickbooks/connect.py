@@ -120,10 +120,14 @@ def connect(
     authorize_url: str,
     redirect_uri: str,
     show: Callable[[str], None],
-    configured_seed: str | None = None,
+    configured_seeds: dict[str, str] | None = None,
     timeout: float = 300,
 ) -> str:
-    """Run the flow end to end; returns the connected realm id. ``show`` gets the consent URL."""
+    """Run the flow end to end; returns the connected realm id. ``show`` gets the consent URL.
+
+    ``configured_seeds`` are the refresh tokens still set per realm (``QUICKBOOKS_REFRESH_TOKEN``):
+    the new chain marks its realm's as seen, so a stale setting never overrides the consent.
+    """
     state = secrets.token_urlsafe(24)
     with RedirectListener(redirect_uri) as listener:
         show(consent_url(config, authorize_url, redirect_uri, state))
@@ -136,5 +140,5 @@ def connect(
     if not realm_id:
         raise ConnectError("the consent redirect named no company (realmId); not connected")
     answer = exchange_code(config, params["code"], redirect_uri)
-    config.token_store().connect(realm_id, answer, configured_seed)
+    config.token_store().connect(realm_id, answer, (configured_seeds or {}).get(realm_id))
     return realm_id

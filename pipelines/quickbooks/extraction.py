@@ -43,6 +43,11 @@ CDC_REACH = timedelta(days=CDC_WINDOW_DAYS) - timedelta(hours=12)
 FACTS_EVERY = timedelta(hours=24)
 
 
+def _capped(answer: CdcAnswer) -> bool:
+    """Whether the cap may have cut the answer: Intuit words it per response, the sandbox per entity."""
+    return sum(len(objects) for objects in answer.objects.values()) >= CDC_CAP
+
+
 def _ids(objects: list[Any]) -> set[str]:
     """Ids of the objects QuickBooks still has (a deleted stub is not one)."""
     return {
@@ -98,6 +103,7 @@ class RealmExtraction:
         self.only_tables = only_tables
         self.stats = RealmStats(mode=self._decide_mode())
         self._cdc: CdcAnswer | None = None
+        self._since: datetime | None = None  # the cursor this sync's CDC read from
         self._full: FullRead | None = None
 
     def _decide_mode(self) -> str:
@@ -125,18 +131,22 @@ class RealmExtraction:
             answer = self._changes()
             if answer is not None:
                 objects = answer.objects[entity]
-                if len(objects) < CDC_CAP:
+                if not _capped(answer):
                     yield self._batch(table, objects)
                     return
+                # The cap may have cut this entity's answer: its deleted stubs (which come last)
+                # load as far as they came, its changes are read again through the query endpoint,
+                # and a count reconciliation after the load finds the deletes that were cut off.
                 self.stats.capped.add(table)
-                yield from self._walk(table, datetime.fromisoformat(self.state["cursor"]))
+                yield self._batch(table, [obj for obj in objects if obj.get("status") == "Deleted"])
+                yield from self._walk(table, self._since)
                 return
         yield from self._read_whole(table)
 
     def _changes(self) -> CdcAnswer | None:
         """The one CDC answer of this sync; None (and a full read) if QuickBooks says it is too far back."""
         if self._cdc is None:
-            since = datetime.fromisoformat(self.state["cursor"])
+            self._since = since = datetime.fromisoformat(self.state["cursor"])
             sent = time.monotonic()
             try:
                 self._cdc = self.client.cdc(list(RESOURCES.values()), since)
@@ -157,18 +167,20 @@ class RealmExtraction:
         known = self.local.live_ids(self.realm_id, table) if self.local is not None else set()
         self.stats.known_before[table] = len(known)
         full, entity = self._full_read(), RESOURCES[table]
+        since = full.until - CURSOR_OVERLAP
         if self.stats.mode != "reconcile":
-            self.state["cursor"] = full.until.isoformat()
+            self.state["cursor"] = since.isoformat()
             self.state["full_read_at"] = full.until.isoformat()
         seen: set[str] = set()
         edges: list[PageEdge] = []
         for page in full.pages(entity, edges):
             seen.update(_ids(page))
             yield self._batch(table, page)
-        changed = self.client.cdc([entity], full.until).objects[entity]  # what changed while it was read
+        changed = self.client.cdc([entity], since).objects[entity]  # what changed while it was read
         if len(changed) >= CDC_CAP:
             self.stats.capped.add(table)
-            changed = [obj for page in self.client.changed_since(entity, full.until, self.page_size) for obj in page]
+            stubs = [obj for obj in changed if obj.get("status") == "Deleted"]
+            changed = stubs + [obj for page in self.client.changed_since(entity, since, self.page_size) for obj in page]
         for page in full.repairs(entity, edges, change_times(changed)):
             seen.update(_ids(page))
             yield self._batch(table, page)
@@ -176,8 +188,12 @@ class RealmExtraction:
         yield self._batch(table, changed)
         self.stats.seen[table] = len(seen)
         told = {str(obj.get("Id")) for obj in changed if isinstance(obj, dict)}  # deleted stubs already load
-        gone = sorted(known - seen - told)
-        if gone:
+        missing = known - seen - told
+        if missing:  # asked by Id before anything is called deleted: a skipped live row must never be
+            askable = sorted(entity_id for entity_id in missing if entity_id.isalnum())  # QuickBooks Ids are
+            still_there = self.client.read_ids(entity, askable)
+            yield self._batch(table, still_there)
+            gone = sorted(set(askable) - _ids(still_there))
             yield self._batch(table, [], [tombstone(self.realm_id, entity_id, full.until) for entity_id in gone])
 
     def _full_read(self) -> FullRead:

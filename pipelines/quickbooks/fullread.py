@@ -8,9 +8,9 @@ up to ten at a time within the realm's request budget, ordered by
 update stamps it at or after ``T``); a row can only leave it, which shifts later
 rows one place left, so a row at a page boundary could be skipped. Afterwards
 one CDC request per entity since ``T`` says what changed during the read (those
-newest versions load too), and every boundary whose two pages were fetched on
-either side of such a change is read again, from the last row of the one to the
-first row of the other. A quiet company costs exactly ``ceil(N / 1000)``
+newest versions load too), and every boundary a change may have shifted (one
+fetched after the earliest moment the change can have happened) is read again,
+from the last row of the one page to the first row of the other. A quiet company costs exactly ``ceil(N / 1000)``
 queries per entity.
 """
 
@@ -53,6 +53,7 @@ class FullRead:
         self.client = client
         self.page_size = page_size
         self.entities = entities
+        self._closed = False
         statements = [f"SELECT COUNT(*) FROM {entity}{_active(entity, ' WHERE ')}" for entity in entities]
         counts, timing = client.batch_queries(statements)
         self.counts = {
@@ -69,6 +70,8 @@ class FullRead:
                 self._submit(entity)
 
     def close(self) -> None:
+        """Cancel what has not started; a fetch already running ends at its next step."""
+        self._closed = True
         self._pool.shutdown(wait=False, cancel_futures=True)
 
     def pages_needed(self, entity: str) -> int:
@@ -81,6 +84,8 @@ class FullRead:
             self._next[entity] = index + 1
 
     def _fetch(self, entity: str, index: int) -> tuple[list[dict[str, Any]], Timing]:
+        if self._closed:
+            raise RuntimeError("the full read was closed")
         statement = (
             f"SELECT * FROM {entity} WHERE MetaData.LastUpdatedTime < '{self.until.isoformat()}'"
             f"{_active(entity, ' AND ')} ORDERBY MetaData.LastUpdatedTime "
@@ -113,12 +118,16 @@ class FullRead:
 
     def repairs(self, entity: str, edges: list[PageEdge], changed_at: list[datetime]) -> Iterator[list[dict[str, Any]]]:
         """Rows around every page boundary a change during the read may have shifted."""
+        latest = max(changed_at, default=None)
         for before, after in pairwise(edges):
             if before.last is None:
                 continue
+            # CDC tells only an object's newest change; its first may lie anywhere since the
+            # window's end, so any change at or after the earlier fetch may have shifted this
+            # boundary. Equal stamps on both sides: QuickBooks' order among ties is not promised.
             low = min(before.timing.sent_at, after.timing.sent_at) - SLACK
-            high = max(before.timing.answered_at, after.timing.answered_at) + SLACK
-            if not any(low <= moment <= high for moment in changed_at):
+            shifted = latest is not None and latest >= low
+            if not shifted and before.last != after.first:
                 continue
             upper = after.first or self.until
             where = (

@@ -69,6 +69,14 @@ class WarehouseView:
         rows = self._scalar_rows(self._live(realm_id, table, "count(*)"))
         return int(rows[0]) if rows else 0
 
+    def held_count(self, realm_id: str, table: str) -> int:
+        """Live rows plus objects held back in ``rejected_rows`` (QuickBooks has them; we did not load them)."""
+        rejected = self._scalar_rows(
+            f"select count(distinct id) from {DATASET_NAME}.rejected_rows where realm_id = '{_quoted(realm_id)}' "
+            f"and entity = '{_quoted(table)}' and is_open and id not in ({self._live(realm_id, table, 'id')})"
+        )
+        return self.live_count(realm_id, table) + (int(rejected[0]) if rejected else 0)
+
     def last_reconciled(self, realm_id: str) -> datetime | None:
         rows = self._scalar_rows(
             f"select max(checked_at) from {DATASET_NAME}.reconciliations where realm_id = '{_quoted(realm_id)}'"

@@ -39,8 +39,8 @@ def realm_statuses(config: QuickBooksConfig, warehouse: Path, now: datetime | No
             connection = "not connected"
         elif tokens.pending_since is not None:
             connection = f"unconfirmed: a token refresh at {tokens.pending_since:%Y-%m-%d %H:%M} UTC lost its answer"
-        elif last and last["outcome"] == "failed" and "invalid_grant" in (last["error"] or ""):
-            connection = "disconnected: QuickBooks refuses the refresh token"
+        elif tokens.refused_at is not None:
+            connection = "disconnected: QuickBooks refuses the refresh token; run `qbcollect connect`"
         else:
             connection = "connected"
         current = tokens.current if tokens else None

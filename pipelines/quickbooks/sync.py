@@ -240,33 +240,33 @@ def _reconcile(
 ) -> list[dict[str, Any]]:
     """Counts in QuickBooks against the warehouse; entities that differ are re-read whole.
 
-    A full read is itself a reconciliation (every Id compared), recorded without
-    asking QuickBooks again. Otherwise the check runs when CDC hit its cap (its
-    deletes may be cut off) or the realm's last check is older than a day.
+    The check runs after every full read (it compared Ids already; the counts catch
+    what a read may still have missed), when CDC hit its cap (its deletes may be cut
+    off), and when the realm's last check is older than a day. The counts cost one
+    batch request. Objects held back in ``rejected_rows`` count as held.
     """
     realm_id = client.realm_id
     now = datetime.now(UTC)
-    if stats.mode == "full":
-        rows = [
-            _reconciliation(realm_id, table, now, "full read", stats.seen.get(table, 0), known, None)
-            for table, known in stats.known_before.items()
-        ]
-        for row in rows:
-            row["marked_deleted"] = stats.deletes.get(row["entity"], 0)
-            row["warehouse_count_after"] = local.live_count(realm_id, row["entity"])
-            row["outcome"] = "repaired" if row["marked_deleted"] else "match"
-        _append(pipeline, "reconciliations", rows, RECONCILIATIONS)
-        return rows
     last = local.last_reconciled(realm_id)
     due = last is None or now - last >= RECONCILE_EVERY
-    tables = list(RESOURCES) if due else sorted(stats.capped)
+    if stats.mode == "full":
+        tables, reason = list(RESOURCES), "full read"
+    elif due:
+        tables, reason = list(RESOURCES), "daily check"
+    else:
+        tables, reason = sorted(stats.capped), "cdc cap reached"
     if not tables:
         return []
-    reason = "cdc cap reached" if stats.capped and not due else "daily check"
+    remote = client.counts([RESOURCES[table] for table in tables])
     rows = []
     for table in tables:
-        remote, held = client.count(RESOURCES[table]), local.live_count(realm_id, table)
-        rows.append(_reconciliation(realm_id, table, now, reason, remote, held, "match" if remote == held else None))
+        held = local.held_count(realm_id, table)
+        row = _reconciliation(realm_id, table, now, reason, remote[RESOURCES[table]], held, None)
+        row["marked_deleted"] = stats.deletes.get(table, 0) if stats.mode == "full" else 0
+        row["outcome"] = "match" if row["quickbooks_count"] == held else None
+        if row["outcome"] == "match" and row["marked_deleted"]:
+            row["outcome"] = "repaired"  # the full read itself found deletes
+        rows.append(row)
     differing = {row["entity"] for row in rows if row["outcome"] is None}
     if differing:
         repair = Extraction(None, [realm_id], local, extraction.page_size, only_tables=differing, clients=[client])
@@ -276,8 +276,8 @@ def _reconcile(
             repair.close()
         for row in rows:
             if row["entity"] in differing:
-                row["marked_deleted"] = repair.realms[realm_id].stats.deletes.get(row["entity"], 0)
-                row["warehouse_count_after"] = local.live_count(realm_id, row["entity"])
+                row["marked_deleted"] += repair.realms[realm_id].stats.deletes.get(row["entity"], 0)
+                row["warehouse_count_after"] = local.held_count(realm_id, row["entity"])
                 row["outcome"] = "repaired" if row["warehouse_count_after"] == row["quickbooks_count"] else "mismatch"
     _append(pipeline, "reconciliations", rows, RECONCILIATIONS)
     return rows

@@ -97,6 +97,16 @@ class StoredToken:
         }
 
     @classmethod
+    def from_answer(cls, answer: dict[str, Any], now: datetime) -> StoredToken:
+        """The refresh token of a token endpoint's answer, with the expiries it tells."""
+        return cls(
+            str(answer["refresh_token"]),
+            now,
+            _after(now, answer.get("x_refresh_token_expires_in")),
+            _after(now, answer.get("x_refresh_token_hard_expires_in")),
+        )
+
+    @classmethod
     def from_json(cls, data: dict[str, Any]) -> StoredToken:
         def when(key: str) -> datetime | None:
             return datetime.fromisoformat(data[key]) if data.get(key) else None
@@ -113,6 +123,7 @@ class RealmTokens:
     previous: StoredToken | None
     pending_since: datetime | None
     connected_at: datetime | None
+    refused_at: datetime | None = None
 
 
 class TokenStore:
@@ -125,15 +136,18 @@ class TokenStore:
         self._fernet = Fernet(key)
         self._key_id = hashlib.sha256(b"qbcollect-key-id:" + key).hexdigest()[:16].encode("ascii")
         self._lock = threading.RLock()
+        self._file_lock = FileLock(f"{self.path}.lock", timeout=300)
 
     def exclusive(self) -> FileLock:
-        """A lock across processes, held from reading a refresh token to saving its successor.
+        """A lock across processes (and threads), held from reading a refresh token to saving its successor.
 
         Without it a scheduled run and a manual ``qbcollect sync`` could both spend
-        the same token: the second would get ``invalid_grant``.
+        the same token (the second would get ``invalid_grant``), or both rewrite the
+        file and one lose the other's rotated token. One instance per store: it is
+        reentrant, so every read and write of the file takes it too.
         """
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        return FileLock(f"{self.path}.lock", timeout=300)
+        return self._file_lock
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -189,7 +203,9 @@ class TokenStore:
         except TokenStoreError:
             raise
         except (ValueError, InvalidToken, UnicodeDecodeError):
-            return f"{len(raw)} bytes that do not decrypt to a token store"
+            if raw.startswith(_MAGIC):
+                return f"{len(raw)} bytes that do not decrypt to a token store"
+            return f"{len(raw)} bytes with no header: damaged, or an older qbcollect's store written with another key"
 
     def tokens(self, realm_id: str, seed_token: str | None) -> RealmTokens | None:
         """The realm's stored tokens, or the configured seed when there are none or the user reconnected.
@@ -199,7 +215,7 @@ class TokenStore:
         Playground): the seed wins. A seed already seen is the start of the stored
         chain and is long spent.
         """
-        with self._lock:
+        with self.exclusive(), self._lock:
             entry = self._read()["apps"].get(self.app_id, {}).get(realm_id)
         if entry is None or _new_seed(entry, seed_token):
             if not seed_token:
@@ -212,18 +228,19 @@ class TokenStore:
             StoredToken.from_json(previous) if previous else None,
             datetime.fromisoformat(pending["sent_at"]) if pending else None,
             datetime.fromisoformat(entry["connected_at"]) if entry.get("connected_at") else None,
+            datetime.fromisoformat(entry["refused_at"]) if entry.get("refused_at") else None,
         )
 
     def realms(self) -> dict[str, RealmTokens]:
         """Every realm this app has tokens for (``qbcollect status``)."""
-        with self._lock:
+        with self.exclusive(), self._lock:
             realm_ids = list(self._read()["apps"].get(self.app_id, {}))
         return {realm_id: tokens for realm_id in realm_ids if (tokens := self.tokens(realm_id, None)) is not None}
 
     # -- writing ---------------------------------------------------------------------------
 
     def _update(self, realm_id: str, change: Any) -> None:
-        with self._lock:
+        with self.exclusive(), self._lock:
             data = self._read()
             realms = data["apps"].setdefault(self.app_id, {})
             entry = realms.get(realm_id, {})
@@ -239,20 +256,20 @@ class TokenStore:
 
         def change(entry: dict[str, Any]) -> dict[str, Any]:
             if not entry or _new_seed(entry, seed_token):
-                entry = _new_entry(StoredToken(token, datetime.now(UTC)), seed_token, entry.get("seeds", []))
+                fresh = _new_entry(StoredToken(token, datetime.now(UTC)), seed_token, entry.get("seeds", []))
+                entry = {**fresh, "previous": entry.get("current")}  # the chain it replaces, kept
             return {**entry, "pending": {"token": fingerprint(token), "sent_at": datetime.now(UTC).isoformat()}}
 
         self._update(realm_id, change)
 
+    def refused(self, realm_id: str) -> None:
+        """QuickBooks refused the pending token (invalid_grant): the answer was not lost, the token is dead."""
+        self._update(realm_id, lambda entry: {**entry, "pending": None, "refused_at": datetime.now(UTC).isoformat()})
+
     def save_rotation(self, realm_id: str, spent: str, answer: dict[str, Any]) -> None:
         """Save the token an answer carries; the one spent becomes the previous. Clears the pending mark."""
         now = datetime.now(UTC)
-        new = StoredToken(
-            str(answer["refresh_token"]),
-            now,
-            _after(now, answer.get("x_refresh_token_expires_in")),
-            _after(now, answer.get("x_refresh_token_hard_expires_in")),
-        )
+        new = StoredToken.from_answer(answer, now)
 
         def change(entry: dict[str, Any]) -> dict[str, Any]:
             current = StoredToken.from_json(entry["current"]) if entry.get("current") else None
@@ -261,7 +278,7 @@ class TokenStore:
                 previous_json = (current if current.token == spent else StoredToken(spent, now)).as_json()
             hard = new.hard_expires_at or (current.hard_expires_at if current else None)
             current_json = StoredToken(new.token, now, new.expires_at, hard).as_json()
-            return {**entry, "current": current_json, "previous": previous_json, "pending": None}
+            return {**entry, "current": current_json, "previous": previous_json, "pending": None, "refused_at": None}
 
         self._update(realm_id, change)
 
@@ -272,12 +289,7 @@ class TokenStore:
         does not override the new chain.
         """
         now = datetime.now(UTC)
-        token = StoredToken(
-            str(answer["refresh_token"]),
-            now,
-            _after(now, answer.get("x_refresh_token_expires_in")),
-            _after(now, answer.get("x_refresh_token_hard_expires_in")),
-        )
+        token = StoredToken.from_answer(answer, now)
         self._update(
             realm_id,
             lambda entry: {

@@ -237,3 +237,61 @@ def test_a_row_read_twice_in_one_sync_loads_its_newest_version(
     assert report.realms[0].ok
     assert report.realms[0].stats.rows["invoices"] > len(company.entities["Invoice"]), "some rows read twice"
     assert_warehouse_equals_api(company)
+
+
+def test_capped_cdc_answer_reads_the_changes_again_from_the_old_cursor(
+    monkeypatch: pytest.MonkeyPatch, sync_all: Any, sandbox_server: SandboxServer, realm_id: str, warehouse_rows: Rows
+) -> None:
+    """Updates only (the counts stay equal): the query walk must start where the CDC did."""
+    import pipelines.quickbooks.extraction as extraction
+    import sandbox.cdc
+
+    monkeypatch.setattr(sandbox.cdc, "CDC_CAP", 10)
+    monkeypatch.setattr(extraction, "CDC_CAP", 10)
+    sync_all()
+    company = _company(sandbox_server, realm_id)
+    for invoice_id in list(company.entities["Invoice"])[:12]:
+        invoice = company.entities["Invoice"][invoice_id]
+        body = {"Id": invoice_id, "SyncToken": invoice["SyncToken"], "sparse": True, "PrivateNote": "changed"}
+        with company.session():
+            write(company, "invoice", {}, json.dumps(body).encode(), sandbox_server.sandbox.clock.advance(30))
+    sandbox_server.sandbox.clock.advance(60)
+    sync_all()
+    assert warehouse_rows("select count(*) from raw_quickbooks.invoices where private_note = 'changed'") == [(12,)]
+    assert_warehouse_equals_api(company)
+
+
+def test_a_row_changed_twice_during_a_full_read_never_gets_a_live_neighbour_deleted(
+    monkeypatch: pytest.MonkeyPatch, sync_all: Any, sandbox_server: SandboxServer, realm_id: str, warehouse_rows: Rows
+) -> None:
+    """CDC tells only a row's newest change; the shift its first change caused must still be repaired."""
+    import pipelines.quickbooks.fullread as fullread
+
+    monkeypatch.setattr(fullread, "AHEAD", 1)
+    sync_all(page_size=5)
+    company = _company(sandbox_server, realm_id)
+    clock = sandbox_server.sandbox.clock
+    clock.advance(40 * 86400)  # the next sync reads everything again
+    original = fullread.FullRead._fetch
+    touched: dict[str, str] = {}
+
+    def touch(invoice_id: str, at: Any) -> None:
+        invoice = company.entities["Invoice"][invoice_id]
+        body = {"Id": invoice_id, "SyncToken": invoice["SyncToken"], "sparse": True, "PrivateNote": f"at {at}"}
+        with company.session():
+            write(company, "invoice", {}, json.dumps(body).encode(), at)
+
+    def fetch(self: Any, entity: str, index: int) -> Any:  # fault injection at chosen moments of the read
+        rows, timing = original(self, entity, index)
+        if entity == "Invoice" and index == 0:
+            touched["id"] = rows[0]["Id"]
+            touch(touched["id"], clock.now())  # leaves the window: later rows shift left
+        if entity == "Invoice" and index == 3:
+            touch(touched["id"], clock.advance(120))  # and changes again: CDC tells only this time
+        return rows, timing
+
+    monkeypatch.setattr(fullread.FullRead, "_fetch", fetch)
+    sync_all(page_size=5)
+    live = ",".join(f"'{invoice_id}'" for invoice_id in company.entities["Invoice"])
+    assert warehouse_rows(f"select id from raw_quickbooks.invoices where is_deleted and id in ({live})") == []
+    assert_warehouse_equals_api(company)

@@ -207,7 +207,7 @@ def test_cursor_follows_quickbooks_clock_not_ours(run_sync: Any, sandbox_server:
     pipeline = run_sync()
     finished = sandbox_server.sandbox.clock.now()
     cursor = datetime.fromisoformat(pipeline.state["sources"]["quickbooks"]["realms"][realm_id]["cursor"])
-    assert started - timedelta(seconds=1) <= cursor <= finished, "QuickBooks' time when the read began"
+    assert started - timedelta(seconds=5) <= cursor <= finished, "QuickBooks' time when the read began, less the overlap"
 
 
 def test_company_without_payments_still_gets_every_contract_table(
@@ -276,8 +276,9 @@ def test_concurrent_connections_never_spend_the_same_refresh_token(
 
     def refresh_many(client: Any) -> None:
         try:
-            for _ in range(5):
-                client.auth.access_token(force=True)
+            token = client.auth.access_token()  # the first refresh
+            for _ in range(4):
+                token = client.auth.access_token(rejected=token)  # as after a 401: refresh again
         except BaseException as exc:
             errors.append(exc)
 

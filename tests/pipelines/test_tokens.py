@@ -209,3 +209,43 @@ def test_concurrent_syncs_never_lose_the_refresh_token(
         assert code == 0 or "another sync is using" in stderr, stderr[-2000:]
     sandbox_server.sandbox.clock.advance(3601)  # a fresh refresh is needed: the chain must be intact
     assert sync_all().realms[0].ok
+
+
+def test_refresh_that_lost_its_answer_is_not_tried_again_by_other_threads_of_the_run(
+    monkeypatch: pytest.MonkeyPatch, sync_all: Any, sandbox_server: SandboxServer
+) -> None:
+    import threading
+
+    import pipelines.quickbooks.fullread as fullread
+
+    original = fullread.FullRead._fetch
+    fired = threading.Event()
+
+    def fetch(self: Any, entity: str, index: int) -> Any:  # mid-read, the access token's hour ends
+        if entity == "Invoice" and index == 2 and not fired.is_set():
+            fired.set()
+            sandbox_server.sandbox.chaos.add({"endpoint": "token", "status": 503, "after_processing": True})
+            self.client.auth._expires_at = 0
+        return original(self, entity, index)
+
+    monkeypatch.setattr(fullread.FullRead, "_fetch", fetch)
+    report = sync_all(page_size=5)
+    assert _token_requests(sandbox_server) == 2, "the first refresh, and the lost one: never replayed"
+    assert "not retried" in (report.realms[0].error or "").lower()
+
+
+def test_connect_is_not_overridden_by_a_stale_configured_token(tmp_path: Path) -> None:
+    store = TokenStore(tmp_path / "tokens.enc", derive_key("secret"), "app")
+    store.connect("42", {"refresh_token": "RT1-fresh"}, configured_seed="RT1-still-in-env")
+    stored = store.tokens("42", "RT1-still-in-env")
+    assert stored is not None and stored.current.token == "RT1-fresh"
+
+
+def test_a_new_configured_token_wins_and_keeps_the_old_chain_as_previous(tmp_path: Path) -> None:
+    store = TokenStore(tmp_path / "tokens.enc", derive_key("secret"), "app")
+    store.connect("42", {"refresh_token": "RT1-old-chain"})
+    stored = store.tokens("42", "RT1-from-the-playground")
+    assert stored is not None and stored.current.token == "RT1-from-the-playground"
+    store.begin_refresh("42", stored.current.token, "RT1-from-the-playground")
+    again = store.tokens("42", "RT1-from-the-playground")
+    assert again is not None and again.previous is not None and again.previous.token == "RT1-old-chain"
