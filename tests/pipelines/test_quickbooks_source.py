@@ -207,7 +207,9 @@ def test_cursor_follows_quickbooks_clock_not_ours(run_sync: Any, sandbox_server:
     pipeline = run_sync()
     finished = sandbox_server.sandbox.clock.now()
     cursor = datetime.fromisoformat(pipeline.state["sources"]["quickbooks"]["realms"][realm_id]["cursor"])
-    assert started - timedelta(seconds=5) <= cursor <= finished, "QuickBooks' time when the read began, less the overlap"
+    assert started - timedelta(seconds=5) <= cursor <= finished, (
+        "QuickBooks' time when the read began, less the overlap"
+    )
 
 
 def test_company_without_payments_still_gets_every_contract_table(
