@@ -75,9 +75,8 @@ class RealmStats:
     rows: dict[str, int] = field(default_factory=dict)
     deletes: dict[str, int] = field(default_factory=dict)
     rejected: dict[str, int] = field(default_factory=dict)
-    #: Objects QuickBooks returned per table in a full read (for the reconciliation record).
+    #: Distinct objects QuickBooks returned per table in a full read.
     seen: dict[str, int] = field(default_factory=dict)
-    known_before: dict[str, int] = field(default_factory=dict)
     #: Tables whose CDC answer hit the cap: their deletes must be reconciled by count.
     capped: set[str] = field(default_factory=set)
 
@@ -165,7 +164,6 @@ class RealmExtraction:
     def _read_whole(self, table: str) -> Iterator[Batch]:
         """Every object of ``table``, pages in parallel; Ids the warehouse holds and QuickBooks lost are deleted."""
         known = self.local.live_ids(self.realm_id, table) if self.local is not None else set()
-        self.stats.known_before[table] = len(known)
         full, entity = self._full_read(), RESOURCES[table]
         since = full.until - CURSOR_OVERLAP
         if self.stats.mode != "reconcile":
@@ -189,8 +187,10 @@ class RealmExtraction:
         self.stats.seen[table] = len(seen)
         told = {str(obj.get("Id")) for obj in changed if isinstance(obj, dict)}  # deleted stubs already load
         missing = known - seen - told
-        if missing:  # asked by Id before anything is called deleted: a skipped live row must never be
-            askable = sorted(entity_id for entity_id in missing if entity_id.isalnum())  # QuickBooks Ids are
+        if missing:
+            # Asked for by Id before any is called deleted: a live row the pages skipped must never
+            # be. QuickBooks Ids are digits; anything else is not asked about, so never tombstoned.
+            askable = sorted(entity_id for entity_id in missing if entity_id.isalnum())
             still_there = self.client.read_ids(entity, askable)
             yield self._batch(table, still_there)
             gone = sorted(set(askable) - _ids(still_there))

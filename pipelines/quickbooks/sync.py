@@ -8,8 +8,8 @@
 3. per realm, when CDC hit its cap or the last check is older than a day, compare
    QuickBooks' counts with the warehouse's and re-read the entities that differ
    (``reconciliations``);
-4. one ``sync_log`` row per realm: mode, outcome, rows, deletes, rejections,
-   requests, retries, throttled answers.
+4. one ``sync_log`` row per realm (mode, outcome, rows, deletes, rejections,
+   requests, retries, throttled answers) and the reconciliations, in one load.
 
 A file lock keeps two syncs of one dlt folder from running at once.
 """
@@ -133,7 +133,7 @@ def sync(
             if realm_ids is None or realm.realm_id in realm_ids:
                 run = _sync_realm if backfill is None else partial(_backfill_realm, window=backfill)
                 report.realms.append(run(pipeline, config, realm.realm_id, local, page_size))
-        _append(pipeline, "sync_log", [realm.log_row() for realm in report.realms], SYNC_LOG)
+        _record(pipeline, report)
         return report
     finally:
         lock.release()
@@ -279,7 +279,6 @@ def _reconcile(
                 row["marked_deleted"] += repair.realms[realm_id].stats.deletes.get(row["entity"], 0)
                 row["warehouse_count_after"] = local.held_count(realm_id, row["entity"])
                 row["outcome"] = "repaired" if row["warehouse_count_after"] == row["quickbooks_count"] else "mismatch"
-    _append(pipeline, "reconciliations", rows, RECONCILIATIONS)
     return rows
 
 
@@ -299,10 +298,20 @@ def _reconciliation(
     }
 
 
-def _append(pipeline: dlt.Pipeline, table: str, rows: list[dict[str, Any]], columns: dict[str, str]) -> None:
-    if rows:
+def _record(pipeline: dlt.Pipeline, report: SyncReport) -> None:
+    """``sync_log`` and ``reconciliations`` rows of every realm, in one load (appended)."""
+    checks = [row for realm in report.realms for row in realm.reconciled]
+    tables = [
+        dlt.resource(rows, name=name, write_disposition="append", columns=column_hints(columns))
+        for name, rows, columns in (
+            ("sync_log", [realm.log_row() for realm in report.realms], SYNC_LOG),
+            ("reconciliations", checks, RECONCILIATIONS),
+        )
+        if rows
+    ]
+    if tables:
         finish_pending(pipeline)
-        pipeline.run(rows, table_name=table, write_disposition="append", columns=column_hints(columns))
+        pipeline.run(tables)
 
 
 def one_line(exc: BaseException) -> str:
