@@ -29,12 +29,9 @@ from requests.adapters import HTTPAdapter
 
 from pipelines.quickbooks.auth import QuickBooksAuth
 from pipelines.quickbooks.budget import RequestBudget
-from pipelines.quickbooks.settings import MINOR_VERSION, NAME_LISTS, PAGE_SIZE
+from pipelines.quickbooks.settings import MINOR_VERSION, PAGE_SIZE, where
 
 logger = logging.getLogger(__name__)
-
-#: Name lists answer active rows only unless asked for both.
-_ACTIVE = {entity: " WHERE Active IN (true, false)" for entity in NAME_LISTS}
 
 
 class QuickBooksApiError(RuntimeError):
@@ -199,11 +196,12 @@ class QuickBooksClient:
             results.append(dict(answer["QueryResponse"]))
         return results, _timing(body, sent)
 
-    def counts(self, entities: list[str]) -> dict[str, int]:
-        """How many objects of each entity QuickBooks holds, in one batch request."""
-        statements = [f"SELECT COUNT(*) FROM {entity}" + _ACTIVE.get(entity, "") for entity in entities]
-        answers, _ = self.batch_queries(statements)
-        return {entity: int(answer.get("totalCount", 0)) for entity, answer in zip(entities, answers, strict=True)}
+    def counts(self, entities: list[str]) -> tuple[dict[str, int], Timing]:
+        """How many objects of each entity QuickBooks holds, in one batch request, and when it answered."""
+        answers, timing = self.batch_queries([f"SELECT COUNT(*) FROM {entity}{where(entity)}" for entity in entities])
+        return {
+            entity: int(answer.get("totalCount", 0)) for entity, answer in zip(entities, answers, strict=True)
+        }, timing
 
     def cdc(self, entities: list[str], since: datetime) -> CdcAnswer:
         """Everything of ``entities`` changed at or after ``since``, deleted stubs included."""
@@ -227,8 +225,7 @@ class QuickBooksClient:
         found: list[dict[str, Any]] = []
         for start in range(0, len(ids), chunk):
             quoted = ", ".join(f"'{entity_id}'" for entity_id in ids[start : start + chunk])
-            active = " AND Active IN (true, false)" if entity in NAME_LISTS else ""
-            statement = f"SELECT * FROM {entity} WHERE Id IN ({quoted}){active} MAXRESULTS 1000"
+            statement = f"SELECT * FROM {entity}{where(entity, f'Id IN ({quoted})')} MAXRESULTS 1000"
             found.extend(self.query(statement).get(entity, []))
         return found
 
@@ -275,15 +272,12 @@ class QuickBooksClient:
     def _page(
         self, entity: str, cursor: datetime | None, skip: int, page_size: int, extra: str | None = None
     ) -> list[dict[str, Any]]:
-        where = [extra] if extra else []
+        conditions = [extra] if extra else []
         if cursor is not None:
-            where.append(f"MetaData.LastUpdatedTime >= '{cursor.isoformat()}'")
-        if entity in NAME_LISTS:
-            where.append("Active IN (true, false)")
+            conditions.append(f"MetaData.LastUpdatedTime >= '{cursor.isoformat()}'")
         statement = (
-            f"SELECT * FROM {entity}"
-            + (f" WHERE {' AND '.join(where)}" if where else "")
-            + f" ORDERBY MetaData.LastUpdatedTime STARTPOSITION {skip + 1} MAXRESULTS {page_size}"
+            f"SELECT * FROM {entity}{where(entity, *conditions)}"
+            f" ORDERBY MetaData.LastUpdatedTime STARTPOSITION {skip + 1} MAXRESULTS {page_size}"
         )
         rows = list(self.query(statement).get(entity, []))
         page = self.counter.note_rows(entity, len(rows), page=True)

@@ -27,7 +27,7 @@ from typing import Any
 
 from pipelines.quickbooks.budget import IN_FLIGHT
 from pipelines.quickbooks.client import QuickBooksClient, Timing, _stamp
-from pipelines.quickbooks.settings import NAME_LISTS, PAGE_SIZE
+from pipelines.quickbooks.settings import PAGE_SIZE, where
 
 logger = logging.getLogger(__name__)
 
@@ -54,11 +54,7 @@ class FullRead:
         self.page_size = page_size
         self.entities = entities
         self._closed = False
-        statements = [f"SELECT COUNT(*) FROM {entity}{_active(entity, ' WHERE ')}" for entity in entities]
-        counts, timing = client.batch_queries(statements)
-        self.counts = {
-            entity: int(answer.get("totalCount", 0)) for entity, answer in zip(entities, counts, strict=True)
-        }
+        self.counts, timing = client.counts(entities)
         #: The window's end, a whole second no later than the counts were taken.
         self.until = timing.sent_at.replace(microsecond=0)
         self._pool = ThreadPoolExecutor(max_workers=IN_FLIGHT, thread_name_prefix=f"qbo-{client.realm_id}")
@@ -86,9 +82,9 @@ class FullRead:
     def _fetch(self, entity: str, index: int) -> tuple[list[dict[str, Any]], Timing]:
         if self._closed:
             raise RuntimeError("the full read was closed")
+        window = f"MetaData.LastUpdatedTime < '{self.until.isoformat()}'"
         statement = (
-            f"SELECT * FROM {entity} WHERE MetaData.LastUpdatedTime < '{self.until.isoformat()}'"
-            f"{_active(entity, ' AND ')} ORDERBY MetaData.LastUpdatedTime "
+            f"SELECT * FROM {entity}{where(entity, window)} ORDERBY MetaData.LastUpdatedTime "
             f"STARTPOSITION {index * self.page_size + 1} MAXRESULTS {self.page_size}"
         )
         answer, timing = self.client.query_timed(statement)
@@ -138,10 +134,6 @@ class FullRead:
                 "realm %s: %s: reading a page boundary again (changed while read)", self.client.realm_id, entity
             )
             yield from self.client.changed_since(entity, before.last, self.page_size, where)
-
-
-def _active(entity: str, joiner: str) -> str:
-    return f"{joiner}Active IN (true, false)" if entity in NAME_LISTS else ""
 
 
 def change_times(objects: list[dict[str, Any]]) -> list[datetime]:

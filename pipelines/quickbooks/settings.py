@@ -26,6 +26,13 @@ RESOURCES: dict[str, str] = {
 #: Name lists hide inactive rows unless the query asks for ``Active IN (true,false)``.
 NAME_LISTS = frozenset({"Customer", "Term"})
 
+
+def where(entity: str, *conditions: str) -> str:
+    """A query's ``WHERE`` clause (or nothing); a name list's always takes its inactive rows too."""
+    parts = [*conditions, *(["Active IN (true, false)"] if entity in NAME_LISTS else [])]
+    return f" WHERE {' AND '.join(parts)}" if parts else ""
+
+
 #: Per realm, read once a day at most: what the marts need to know of each company.
 COMPANY_TABLES: dict[str, str] = {"company_info": "CompanyInfo", "preferences": "Preferences"}
 

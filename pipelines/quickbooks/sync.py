@@ -257,7 +257,7 @@ def _reconcile(
         tables, reason = sorted(stats.capped), "cdc cap reached"
     if not tables:
         return []
-    remote = client.counts([RESOURCES[table] for table in tables])
+    remote, _ = client.counts([RESOURCES[table] for table in tables])
     rows = []
     for table in tables:
         held = local.held_count(realm_id, table)
