@@ -118,7 +118,6 @@ def sync(
     payments and credit memos of those dates, a month at a time, without moving
     the incremental cursor; running it again changes nothing.
     """
-    pipeline = make_pipeline(warehouse, pipelines_dir)
     pipelines_dir.mkdir(parents=True, exist_ok=True)
     lock = FileLock(str(pipelines_dir / "sync.lock"), timeout=0)
     try:
@@ -126,6 +125,8 @@ def sync(
     except Timeout:
         raise SyncBusyError(f"another sync is using {pipelines_dir}; wait for it to finish") from None
     try:
+        # Inside the lock: dlt sets up a new pipeline's working folder, and two at once collide.
+        pipeline = make_pipeline(warehouse, pipelines_dir)
         report = SyncReport(warehouse, pending_loaded=finish_pending(pipeline))
         ensure_contract_tables(pipeline)
         local = WarehouseView(pipeline)
