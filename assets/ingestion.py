@@ -62,7 +62,11 @@ def quickbooks_raw(
     report = sync(quickbooks.config(), warehouse.path, quickbooks.dlt_dir)
     for realm in report.realms:
         log = context.log.info if realm.ok else context.log.error
-        log(f"realm {realm.realm_id}: {realm.stats.mode}, {realm.log_row()}")
+        row = realm.log_row()
+        log(
+            f"realm {realm.realm_id}: {row['mode']} {row['outcome']}, {row['rows']} rows, {row['deletes']} deleted, "
+            f"{row['rejected']} rejected, {row['requests']} requests" + (f": {row['error']}" if row["error"] else "")
+        )
     for key in context.selected_asset_keys:
         table = key.path[-1]
         yield dg.MaterializeResult(

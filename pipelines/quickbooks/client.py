@@ -51,10 +51,7 @@ class RequestCounter:
     requests: int = 0
     retries: int = 0
     throttled: int = 0
-    server_errors: int = 0
-    pages: int = 0
     rows: int = 0
-    by_entity: dict[str, int] = field(default_factory=dict)
     pages_by_entity: dict[str, int] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -68,9 +65,7 @@ class RequestCounter:
         """Count a page (or CDC group) of ``entity``; returns the entity's page number."""
         with self._lock:
             self.rows += rows
-            self.by_entity[entity] = self.by_entity.get(entity, 0) + rows
             if page:
-                self.pages += 1
                 self.pages_by_entity[entity] = self.pages_by_entity.get(entity, 0) + 1
             return self.pages_by_entity.get(entity, 0)
 
@@ -112,8 +107,6 @@ class QuickBooksClient:
         self.auth = auth
         self.counter = RequestCounter()
         self.budget = budget or RequestBudget()
-        #: The ``time`` of the newest answer: QuickBooks' clock, which cursors must follow.
-        self.server_time: datetime | None = None
         # Intuit asks clients to wait about a minute after a 429: back off 2, 4, 8 ... up to 60 s.
         self._http = Client(
             request_timeout=120,
@@ -160,8 +153,6 @@ class QuickBooksClient:
             body = _decode(response, self.realm_id, what)
         if response.status_code != 200 or not isinstance(body, dict) or "Fault" in body or "fault" in body:
             raise _fault(response, body if isinstance(body, dict) else {}, self.realm_id, what)
-        if isinstance(body.get("time"), str):
-            self.server_time = datetime.fromisoformat(body["time"]).astimezone(UTC)
         return body
 
     def query(self, statement: str) -> dict[str, Any]:
@@ -311,7 +302,8 @@ class _CountingAdapter(HTTPAdapter):
         finally:
             self.budget.release()
         if response.status_code == 429 or response.status_code >= 500:
-            self.counter.add(**{"throttled" if response.status_code == 429 else "server_errors": 1})
+            if response.status_code == 429:
+                self.counter.add(throttled=1)
             self.budget.pause(_retry_after(response))
         return response
 
