@@ -19,13 +19,13 @@ from typing import Any
 import dlt
 from dlt.extract.resource import DltResource
 
+from pipelines.quickbooks.arrow import PageTables
 from pipelines.quickbooks.client import QuickBooksClient
 from pipelines.quickbooks.connection import QuickBooksConfig, RealmConnection
 from pipelines.quickbooks.extraction import LocalView, RealmExtraction
 from pipelines.quickbooks.settings import (
     COLUMNS,
     COMPANY_TABLES,
-    NESTED_COLUMNS,
     PAGE_SIZE,
     REJECTED_ROWS,
     RESOURCES,
@@ -118,12 +118,27 @@ def _rejections(rows: list[dict[str, Any]]) -> Any:
     )
 
 
+def _child_rows(name: str, rows: Any) -> Any:
+    """Rows of child table ``name``: a table of its own (a variant of the resource's hints), appended to.
+
+    The variant starts from the resource's hints; its key, its dedup column and
+    the root's columns are cleared.
+    """
+    hints = dlt.mark.make_hints(table_name=name, write_disposition="append", columns={}, primary_key=[], merge_key=[])
+    return dlt.mark.with_hints(rows, hints, create_table_variant=True)
+
+
 def _entity_resource(table: str, extraction: Extraction) -> DltResource:
     def extract() -> Iterator[Any]:
+        load_id = dlt.current.load_package_state()["load_id"]
+        page = PageTables(table)
         for plan in extraction.plans():
             for batch in plan.table_batches(table):
-                if batch.rows:
-                    yield batch.rows
+                for record in batch.records:
+                    page.add(record)
+                if len(page):
+                    for name, rows in page.take(load_id).items():
+                        yield rows if name == table else _child_rows(name, rows)
                 if batch.rejections:
                     yield _rejections(batch.rejections)
 
@@ -136,7 +151,6 @@ def _entity_resource(table: str, extraction: Extraction) -> DltResource:
         write_disposition="merge",
         primary_key=("realm_id", "id"),
         columns=columns,
-        nested_hints={path: {"columns": column_hints(cols)} for path, cols in NESTED_COLUMNS.get(table, {}).items()},
     )
 
 

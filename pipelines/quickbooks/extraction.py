@@ -33,7 +33,7 @@ from typing import Any, Protocol
 
 from pipelines.quickbooks.client import CdcAnswer, QuickBooksApiError, QuickBooksClient
 from pipelines.quickbooks.fullread import FullRead, PageEdge, change_times
-from pipelines.quickbooks.records import Rejection, company_record, to_record, tombstone
+from pipelines.quickbooks.records import Record, Rejection, company_record, to_record, tombstone
 from pipelines.quickbooks.settings import CDC_CAP, CDC_WINDOW_DAYS, COMPANY_TABLES, PAGE_SIZE, RESOURCES
 
 #: Read again what changed this long before the cursor: QuickBooks' timestamps are whole seconds.
@@ -63,9 +63,9 @@ class LocalView(Protocol):
 
 @dataclass
 class Batch:
-    """One page's worth of rows for a table, and the objects that could not be loaded."""
+    """One page's worth of records for a table, and the objects that could not be loaded."""
 
-    rows: list[dict[str, Any]] = field(default_factory=list)
+    records: list[Record] = field(default_factory=list)
     rejections: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -194,7 +194,7 @@ class RealmExtraction:
             still_there = self.client.read_ids(entity, askable)
             yield self._batch(table, still_there)
             gone = sorted(set(askable) - _ids(still_there))
-            yield self._batch(table, [], [tombstone(self.realm_id, entity_id, full.until) for entity_id in gone])
+            yield self._batch(table, [], [tombstone(table, self.realm_id, entity_id, full.until) for entity_id in gone])
 
     def _full_read(self) -> FullRead:
         if self._full is None:
@@ -211,7 +211,7 @@ class RealmExtraction:
     def _move_cursor(self, answered: datetime, round_trip: float) -> None:
         self.state["cursor"] = (answered - timedelta(seconds=round_trip) - CURSOR_OVERLAP).isoformat()
 
-    def _batch(self, table: str, objects: list[Any], tombstones: list[dict[str, Any]] | None = None) -> Batch:
+    def _batch(self, table: str, objects: list[Any], tombstones: list[Record] | None = None) -> Batch:
         batch = Batch()
         now = datetime.now(UTC)
         open_rejections: dict[str, list[Any]] = self.state.setdefault("open_rejections", {}).setdefault(table, {})
@@ -221,17 +221,17 @@ class RealmExtraction:
                 batch.rejections.append(record.as_row(now))
                 open_rejections[record.id or ""] = [record.field, record.reason, now.isoformat()]
                 continue
-            batch.rows.append(record)
-        batch.rows.extend(tombstones or [])
-        for row in batch.rows:
-            entity_id = row["Id"]
+            batch.records.append(record)
+        batch.records.extend(tombstones or [])
+        for record in batch.records:
+            entity_id = record.id
             if entity_id in open_rejections:
                 field_name, reason, rejected_at = open_rejections.pop(entity_id)
                 resolved = Rejection(self.realm_id, table, entity_id, field_name, reason).as_row(
                     datetime.fromisoformat(rejected_at)
                 )
                 batch.rejections.append({**resolved, "is_open": False, "resolved_at": now})
-            counts = self.stats.deletes if row["is_deleted"] else self.stats.rows
+            counts = self.stats.deletes if record.is_deleted else self.stats.rows
             counts[table] = counts.get(table, 0) + 1
         rejected = sum(1 for row in batch.rejections if row["is_open"])
         if rejected:

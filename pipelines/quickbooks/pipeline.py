@@ -10,7 +10,7 @@ from typing import Any
 import dlt
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
 
-from pipelines.quickbooks.settings import DATASET_NAME, PIPELINE_NAME, contract_tables
+from pipelines.quickbooks.settings import DATASET_NAME, PIPELINE_NAME, RESOURCES, contract_tables
 
 #: Parquet loads QuickBooks' nested rows several times faster than INSERT statements.
 RUN_OPTIONS: dict[str, Any] = {"loader_file_format": "parquet"}
@@ -43,6 +43,61 @@ def finish_pending(pipeline: dlt.Pipeline) -> int:
     if packages:
         pipeline.load()
     return packages
+
+
+def _root_of(table: str) -> str | None:
+    """The entity table a child table belongs to (``invoices`` for ``invoices__line``), or None."""
+    root = table.split("__", 1)[0]
+    return root if root in RESOURCES and table != root else None
+
+
+def detach_child_tables(pipeline: dlt.Pipeline) -> list[str]:
+    """Make the child tables of an older qbcollect's schema tables of their own; returns those changed.
+
+    qbcollect once let dlt's normalizer nest ``invoices__line`` under
+    ``invoices``; it now writes them as Arrow tables of their own (see
+    :mod:`pipelines.quickbooks.arrow`), and dlt refuses a table that changes
+    parent. Their rows stay: only the schema forgets the nesting, and the next
+    load declares the tables again. Rows of versions replaced since are removed
+    by :func:`drop_orphans`.
+    """
+    if not pipeline.default_schema_name:
+        return []
+    schema = pipeline.default_schema
+    nested = [name for name, table in schema.tables.items() if _root_of(name) and table.get("parent")]
+    if nested:
+        schema.drop_tables(nested)
+        pipeline.schemas.save_schema(schema)
+    return nested
+
+
+def drop_orphans(pipeline: dlt.Pipeline) -> dict[str, int]:
+    """Delete child rows whose root row is gone; returns the rows deleted per child table.
+
+    Each version of an object has a new ``_dlt_id`` and its own child rows; when
+    a merge replaces the version (a newer one, a tombstone), the old version's
+    children remain until this runs, at the end of every sync. (dbt's staging
+    joins children to their current root, so they never reach a model.)
+    """
+    deleted: dict[str, int] = {}
+    with pipeline.sql_client() as client:
+        tables = [
+            row[0]
+            for row in client.execute_sql(
+                f"select table_name from information_schema.tables where table_schema = '{DATASET_NAME}'"
+            )
+        ]
+        for table in sorted(tables):
+            root = _root_of(table)
+            if root is None or root not in tables:
+                continue
+            child, parent = client.make_qualified_table_name(table), client.make_qualified_table_name(root)
+            orphans = f"from {child} where not exists (select 1 from {parent} r where r._dlt_id = {child}._dlt_root_id)"
+            count = int(client.execute_sql(f"select count(*) {orphans}")[0][0])
+            if count:
+                client.execute_sql(f"delete {orphans}")
+                deleted[table] = count
+    return deleted
 
 
 class WarehouseView:

@@ -1,7 +1,10 @@
 """QuickBooks objects as warehouse rows: versions, deletes, voids and rejected rows.
 
-Pure functions, no HTTP and no dlt: every object the API hands us passes
-through :func:`to_record` before it is loaded. A record carries
+Every object the API hands us passes through :func:`to_record` before it is
+loaded: one pass over the object checks it and flattens it into the rows dlt's
+normalizer would make (nested objects as ``parent__child`` columns, lists as
+child tables ``invoices__line`` linked by ``_dlt_parent_id`` / ``_dlt_root_id``).
+The root row carries
 
 * ``realm_id``: the company it belongs to;
 * ``record_version``: ``MetaData.LastUpdatedTime`` (whole seconds) × 10⁶ +
@@ -14,17 +17,23 @@ through :func:`to_record` before it is loaded. A record carries
   ``PrivateNote`` "Voided ...").
 
 An object that cannot be trusted (no ``Id`` or ``MetaData``, a money field that
-is null or not a number) becomes a :class:`Rejection` instead of a row.
+is null or not a number) becomes a :class:`Rejection` instead, naming the field
+by its JSON path (``Line[0].Amount``). Pure functions: no HTTP, no dlt run.
 """
 
 from __future__ import annotations
 
+import base64
+import functools
+import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from pipelines.quickbooks.settings import MONEY_FIELDS, REQUIRED_MONEY, VOIDABLE
+from dlt.common.normalizers.naming.snake_case import NamingConvention
+
+from pipelines.quickbooks.settings import MONEY_FIELDS, MONEY_SCALE, REQUIRED_MONEY, VOIDABLE
 
 #: Room for the SyncToken in ``record_version``; a tombstone takes the top value (a delete is final).
 _SYNC_TOKEN_SPAN = 1_000_000
@@ -81,8 +90,22 @@ def version(updated_at: datetime, sync_token: int) -> int:
     return int(updated_at.timestamp()) * _SYNC_TOKEN_SPAN + min(sync_token, _TOMBSTONE_TOKEN - 1)
 
 
-def to_record(table: str, obj: Any, realm_id: str) -> dict[str, Any] | Rejection:
-    """One API object as a row of ``table``, or the reason it cannot be loaded.
+@dataclass
+class Record:
+    """One object as rows: its table's row first, then its child rows, by table name."""
+
+    id: str
+    is_deleted: bool
+    tables: dict[str, list[dict[str, Any]]]
+
+    @property
+    def row(self) -> dict[str, Any]:
+        """The root row (the object's own table)."""
+        return next(iter(self.tables.values()))[0]
+
+
+def to_record(table: str, obj: Any, realm_id: str) -> Record | Rejection:
+    """One API object as rows of ``table`` and its child tables, or the reason it cannot be loaded.
 
     ``obj`` is a decoded JSON object (floats already parsed as Decimal). Deleted
     stubs from change data capture (``status: "Deleted"``) become tombstones.
@@ -98,12 +121,13 @@ def to_record(table: str, obj: Any, realm_id: str) -> dict[str, Any] | Rejection
             raise _Invalid("MetaData", "missing")
         updated_at = parse_time(meta.get("LastUpdatedTime"))
         if obj.get("status") == "Deleted":
-            return tombstone(realm_id, entity_id, updated_at)
+            return tombstone(table, realm_id, entity_id, updated_at)
         sync_token = _sync_token(obj.get("SyncToken"))
-        row = _clean_dict(obj)
-        row["MetaData"] = {**row["MetaData"], "LastUpdatedTime": updated_at}
-        if "CreateTime" in meta:
-            row["MetaData"]["CreateTime"] = parse_time(meta["CreateTime"], "MetaData.CreateTime")
+        created_at = parse_time(meta["CreateTime"], "MetaData.CreateTime") if "CreateTime" in meta else None
+        row_id = row_key()
+        row: dict[str, Any] = {"_dlt_id": row_id}
+        record = Record(entity_id, False, {table: [row]})
+        _fill(record.tables, table, row, obj, "", row_id, row_id)
         for name in REQUIRED_MONEY.get(table, ()):
             if name not in obj:
                 raise _Invalid(name, "missing")
@@ -114,22 +138,26 @@ def to_record(table: str, obj: Any, realm_id: str) -> dict[str, Any] | Rejection
         record_version=version(updated_at, sync_token),
         is_deleted=False,
         deleted_at=None,
+        meta_data__last_updated_time=updated_at,
+        meta_data__create_time=created_at,
     )
     if table in VOIDABLE:
-        row["is_voided"] = is_voided(row)
-    return row
+        row["is_voided"] = is_voided(obj)
+    return record
 
 
-def tombstone(realm_id: str, entity_id: str, deleted_at: datetime) -> dict[str, Any]:
+def tombstone(table: str, realm_id: str, entity_id: str, deleted_at: datetime) -> Record:
     """The row a deleted object leaves: its key, when it was deleted, nothing else."""
-    return {
-        "Id": entity_id,
-        "MetaData": {"LastUpdatedTime": deleted_at},
+    row = {
+        "_dlt_id": row_key(),
+        "id": entity_id,
+        "meta_data__last_updated_time": deleted_at,
         "realm_id": realm_id,
         "record_version": int(deleted_at.timestamp()) * _SYNC_TOKEN_SPAN + _TOMBSTONE_TOKEN,
         "is_deleted": True,
         "deleted_at": deleted_at,
     }
+    return Record(entity_id, True, {table: [row]})
 
 
 def is_voided(row: dict[str, Any]) -> bool:
@@ -145,10 +173,9 @@ def _sync_token(value: Any) -> int:
 
 
 def _clean_dict(obj: dict[str, Any]) -> dict[str, Any]:
-    """Money checked and kept as Decimal, QuickBooks' JAXB ``LineEx`` dropped.
+    """A company-facts object with its money checked and kept as Decimal, ``LineEx`` dropped.
 
-    The hot loop of every sync: containers are walked, leaves only looked at when
-    their key is a money field; the failing field's path is built only on failure.
+    Company facts stay nested: dlt's own normalizer splits these few rows.
     """
     out = {}
     for key, value in obj.items():
@@ -182,16 +209,101 @@ def _clean_list(items: list[Any], key: str) -> list[Any]:
     return out
 
 
+def _fill(
+    tables: dict[str, list[dict[str, Any]]],
+    table: str,
+    row: dict[str, Any],
+    obj: dict[str, Any],
+    prefix: str,
+    row_id: str,
+    root_id: str,
+) -> None:
+    """``obj``'s values into ``row`` (nested objects as ``prefix__name``), its lists into child tables.
+
+    The hot loop of every sync. Nulls are left out, as dlt leaves them out; money
+    is checked and kept as Decimal; QuickBooks' JAXB ``LineEx`` is dropped. The
+    failing field's path is built only on failure.
+    """
+    for key, value in obj.items():
+        try:
+            if value is None:
+                if key in MONEY_FIELDS:
+                    raise _Invalid("", "null")
+            elif isinstance(value, dict):
+                if key != "LineEx":
+                    _fill(tables, table, row, value, column_name(prefix, key) + "__", row_id, root_id)
+            elif isinstance(value, list):
+                _children(tables, f"{table}__{column_name(prefix, key)}", value, key in MONEY_FIELDS, row_id, root_id)
+            elif key in MONEY_FIELDS:
+                row[column_name(prefix, key)] = _money(value)
+            else:
+                row[column_name(prefix, key)] = value
+        except _Invalid as bad:
+            raise _within(key, bad) from None
+
+
+def _children(
+    tables: dict[str, list[dict[str, Any]]],
+    table: str,
+    items: list[Any],
+    money: bool,
+    parent_id: str,
+    root_id: str,
+) -> None:
+    """A list as rows of child table ``table``, each linked to its parent and its root row."""
+    for index, item in enumerate(items):
+        if item is None:
+            if money:
+                raise _within(f"[{index}]", _Invalid("", "null"))
+            continue
+        row_id = row_key()
+        row = {"_dlt_root_id": root_id, "_dlt_parent_id": parent_id, "_dlt_list_idx": index, "_dlt_id": row_id}
+        try:
+            if isinstance(item, dict):
+                _fill(tables, table, row, item, "", row_id, root_id)
+            elif isinstance(item, list):
+                _children(tables, f"{table}__value", item, money, row_id, root_id)
+            elif money:
+                row["value"] = _money(item)
+            else:
+                row["value"] = item
+        except _Invalid as bad:
+            raise _within(f"[{index}]", bad) from None
+        tables.setdefault(table, []).append(row)
+
+
+_NAMING = NamingConvention()
+
+
+@functools.lru_cache(maxsize=4096)
+def column_name(prefix: str, key: str) -> str:
+    """dlt's name for JSON field ``key`` under ``prefix``: ``MetaData`` and ``LastUpdatedTime`` ..."""
+    return prefix + _NAMING.normalize_identifier(key)
+
+
+def row_key() -> str:
+    """A fresh ``_dlt_id`` (random, as dlt's own: 14 characters)."""
+    return base64.urlsafe_b64encode(os.urandom(10)).decode("ascii").rstrip("=")
+
+
 def _within(prefix: str, bad: _Invalid) -> _Invalid:
     """``bad`` one level up: ``Line`` and ``[0].Amount`` make ``Line[0].Amount``."""
     field = bad.field
     return _Invalid(prefix + field if not field or field.startswith("[") else f"{prefix}.{field}", bad.reason)
 
 
+_FINEST = Decimal(1).scaleb(-MONEY_SCALE)
+
+
 def _money(value: Any) -> Decimal:
     if isinstance(value, Decimal):
         if not value.is_finite():
             raise _Invalid("", f"not a finite number ({value})")
+        if value.as_tuple().exponent < -MONEY_SCALE:  # type: ignore[operator]
+            exact = value.quantize(_FINEST)
+            if exact != value:
+                raise _Invalid("", f"more than {MONEY_SCALE} decimal places ({str(value)[:40]})")
+            return exact
         return value
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise _Invalid("", "null" if value is None else f"not a number ({str(value)[:40]!r})")

@@ -76,8 +76,11 @@ MONEY_FIELDS = frozenset(
     }
 )
 
+#: Every money column: DECIMAL(MONEY_PRECISION, MONEY_SCALE) in the warehouse and in Arrow.
+MONEY_PRECISION, MONEY_SCALE = 38, 9
+
 _TYPES: dict[str, TColumnSchema] = {
-    "money": {"data_type": "decimal", "precision": 38, "scale": 9},
+    "money": {"data_type": "decimal", "precision": MONEY_PRECISION, "scale": MONEY_SCALE},
     "text": {"data_type": "text"},
     "bool": {"data_type": "bool"},
     "bigint": {"data_type": "bigint"},
@@ -267,7 +270,7 @@ NESTED_COLUMNS: dict[str, dict[tuple[str, ...], dict[str, str]]] = {
 }
 
 _SQL_TYPES = {
-    "money": "DECIMAL(38,9)",
+    "money": f"DECIMAL({MONEY_PRECISION},{MONEY_SCALE})",
     "text": "VARCHAR",
     "bool": "BOOLEAN",
     "bigint": "BIGINT",

@@ -34,6 +34,8 @@ from pipelines.quickbooks.extraction import RealmStats
 from pipelines.quickbooks.pipeline import (
     RUN_OPTIONS,
     WarehouseView,
+    detach_child_tables,
+    drop_orphans,
     ensure_contract_tables,
     finish_pending,
     make_pipeline,
@@ -97,6 +99,8 @@ class RealmOutcome:
 class SyncReport:
     warehouse: Path
     pending_loaded: int = 0
+    #: Child rows of replaced versions deleted at the end (see ``pipeline.drop_orphans``).
+    orphans_dropped: int = 0
     realms: list[RealmOutcome] = field(default_factory=list)
 
     @property
@@ -128,12 +132,14 @@ def sync(
         # Inside the lock: dlt sets up a new pipeline's working folder, and two at once collide.
         pipeline = make_pipeline(warehouse, pipelines_dir)
         report = SyncReport(warehouse, pending_loaded=finish_pending(pipeline))
+        detach_child_tables(pipeline)
         ensure_contract_tables(pipeline)
         local = WarehouseView(pipeline)
         for realm in config.realms:
             if realm_ids is None or realm.realm_id in realm_ids:
                 run = _sync_realm if backfill is None else partial(_backfill_realm, window=backfill)
                 report.realms.append(run(pipeline, config, realm.realm_id, local, page_size))
+        report.orphans_dropped = sum(drop_orphans(pipeline).values())
         _record(pipeline, report)
         return report
     finally:
@@ -155,6 +161,7 @@ def _sync_realm(
     except Exception as exc:
         outcome.error = one_line(exc)
         logger.error("realm %s failed: %s", realm_id, outcome.error)
+        logger.debug("realm %s failed", realm_id, exc_info=True)
         if realm_id in extraction.realms:
             outcome.stats = extraction.realms[realm_id].stats
     finally:

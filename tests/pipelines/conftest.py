@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -113,3 +114,54 @@ def assert_warehouse_equals_api(company: Any) -> None:
             if api[table].get(entity_id) != held[table].get(entity_id, (None, None, True))
         }
         assert not differ, f"{table}: {len(differ)} rows differ, e.g. {sorted(differ.items())[:3]}"
+    _assert_children_equal_api(company)
+
+
+#: Child rows compared with the API: table -> (entity, list field, fields of each item).
+_CHILDREN = {
+    "invoices__line": ("Invoice", "Line", ("Amount", "DetailType")),
+    "payments__line": ("Payment", "Line", ("Amount",)),
+    "credit_memos__line": ("CreditMemo", "Line", ("Amount", "DetailType")),
+}
+
+
+def _assert_children_equal_api(company: Any) -> None:
+    """Every live object's child rows are those of its current version (no stale line, none twice), no orphans."""
+    with duckdb.connect(str(settings.path("QBCOLLECT_WAREHOUSE")), read_only=True) as con:
+        for child, (entity, field, fields) in _CHILDREN.items():
+            root = child.split("__")[0]
+            columns = ", ".join(
+                f"c.{field_name.lower() if field_name == 'Amount' else 'detail_type'}" for field_name in fields
+            )
+            held: dict[str, list[tuple[Any, ...]]] = {}
+            for row in con.execute(
+                f"select r.id, {columns} from raw_quickbooks.{child} c join raw_quickbooks.{root} r "
+                "on r._dlt_id = c._dlt_root_id where r.realm_id = ? order by r.id, c._dlt_list_idx",
+                [company.realm_id],
+            ).fetchall():
+                held.setdefault(row[0], []).append(tuple(row[1:]))
+            api = {
+                entity_id: [tuple(_plain(item.get(name)) for name in fields) for item in obj.get(field) or []]
+                for entity_id, obj in company.entities[entity].items()
+                if obj.get(field)
+            }
+            differ = {
+                key: (api.get(key), held.get(key)) for key in api.keys() | held.keys() if api.get(key) != held.get(key)
+            }
+            assert not differ, f"{child}: {len(differ)} objects' rows differ, e.g. {sorted(differ.items())[:2]}"
+        tables = con.execute(
+            "select table_name from information_schema.tables where table_schema = 'raw_quickbooks'"
+        ).fetchall()
+        for (child,) in tables:
+            root = child.split("__")[0]
+            if root not in RESOURCES or root == child:
+                continue
+            (orphans,) = con.execute(
+                f"select count(*) from raw_quickbooks.{child} c where not exists "
+                f"(select 1 from raw_quickbooks.{root} r where r._dlt_id = c._dlt_root_id)"
+            ).fetchone()
+            assert orphans == 0, f"{child}: {orphans} rows of versions no longer loaded"
+
+
+def _plain(value: Any) -> Any:
+    return Decimal(str(value)) if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool) else value

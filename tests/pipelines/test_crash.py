@@ -30,6 +30,7 @@ KILL_AT = {
     "after-extract": ("dlt.Pipeline.normalize", "os._exit(9)"),
     "after-normalize": ("dlt.Pipeline.load", "os._exit(9)"),
     "after-load-before-commit": ("dlt.load.load.Load.complete_package", "os._exit(9)"),
+    "before-orphans-dropped": ("pipelines.quickbooks.sync.drop_orphans", "os._exit(9)"),
     "before-sync-log": ("pipelines.quickbooks.sync._record", "os._exit(9)"),
 }
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from pipelines.quickbooks.records import Rejection, to_record, version
+from pipelines.quickbooks.records import Record, Rejection, to_record, version
 
 REALM = "9130"
 
@@ -27,21 +27,55 @@ def _invoice(**changes: Any) -> dict[str, Any]:
     return invoice
 
 
+def _row(table: str, obj: dict[str, Any]) -> dict[str, Any]:
+    record = to_record(table, obj, REALM)
+    assert isinstance(record, Record), record
+    return record.row
+
+
 def test_record_carries_realm_version_and_exact_money() -> None:
-    row = to_record("invoices", _invoice(), REALM)
-    assert isinstance(row, dict)
+    assert _row("invoices", _invoice(ExchangeRate=Decimal("1.25000000000")))["exchange_rate"] == Decimal("1.25")
+    row = _row("invoices", _invoice())
     assert row["realm_id"] == REALM and row["is_deleted"] is False and row["is_voided"] is False
-    assert row["MetaData"]["LastUpdatedTime"] == datetime(2026, 7, 1, 16, 30, 15, tzinfo=UTC)
-    assert row["Balance"] == Decimal(150) and isinstance(row["Balance"], Decimal)
-    assert "LineEx" not in row["Line"][0]
-    assert row["record_version"] == version(row["MetaData"]["LastUpdatedTime"], 2)
+    assert row["meta_data__last_updated_time"] == datetime(2026, 7, 1, 16, 30, 15, tzinfo=UTC)
+    assert row["balance"] == Decimal(150) and isinstance(row["balance"], Decimal)
+    assert row["record_version"] == version(row["meta_data__last_updated_time"], 2)
+
+
+def test_object_is_flattened_as_dlt_would_into_linked_child_rows() -> None:
+    invoice = _invoice(
+        CustomerRef={"value": "7", "name": "Ada <script>"},
+        BillEmail=None,
+        Line=[
+            {"Amount": Decimal("100.00"), "LineEx": {"any": [1]}, "SalesItemLineDetail": {"Qty": 2, "UnitPrice": 50}},
+            {"Amount": 50, "LinkedTxn": [{"TxnId": "9", "TxnType": "Estimate"}]},
+        ],
+        Tags=["a", None, "b"],
+    )
+    record = to_record("invoices", invoice, REALM)
+    assert isinstance(record, Record) and record.id == "130" and not record.is_deleted
+    row = record.row
+    assert row["customer_ref__value"] == "7" and row["customer_ref__name"] == "Ada <script>"
+    assert "bill_email" not in row and not any(name.startswith("bill_email") for name in row), "nulls are left out"
+    lines = record.tables["invoices__line"]
+    assert [line["_dlt_list_idx"] for line in lines] == [0, 1]
+    assert all(line["_dlt_parent_id"] == line["_dlt_root_id"] == row["_dlt_id"] for line in lines)
+    assert lines[0]["sales_item_line_detail__qty"] == Decimal(2) and isinstance(lines[0]["amount"], Decimal)
+    assert lines[1]["amount"] == Decimal(50) and isinstance(lines[1]["amount"], Decimal), "an integer amount is money"
+    assert not any("line_ex" in name for line in lines for name in line), "QuickBooks' LineEx is dropped"
+    (link,) = record.tables["invoices__line__linked_txn"]
+    assert link["_dlt_parent_id"] == lines[1]["_dlt_id"] and link["_dlt_root_id"] == row["_dlt_id"]
+    assert (link["txn_id"], link["txn_type"]) == ("9", "Estimate")
+    assert [tag["value"] for tag in record.tables["invoices__tags"]] == ["a", "b"]
+    ids = [r["_dlt_id"] for rows in record.tables.values() for r in rows]
+    assert len(set(ids)) == len(ids)
+    again = to_record("invoices", invoice, REALM)
+    assert isinstance(again, Record) and again.row["_dlt_id"] != row["_dlt_id"], "each version read is a new row"
 
 
 def test_newer_timestamp_beats_higher_sync_token_and_sync_token_breaks_a_tie() -> None:
     def record(stamp: str, token: str) -> int:
-        row = to_record("invoices", _invoice(SyncToken=token, MetaData={"LastUpdatedTime": stamp}), REALM)
-        assert isinstance(row, dict)
-        return int(row["record_version"])
+        return int(_row("invoices", _invoice(SyncToken=token, MetaData={"LastUpdatedTime": stamp}))["record_version"])
 
     assert record("2026-07-01T09:30:16-07:00", "1") > record("2026-07-01T09:30:15-07:00", "9")
     assert record("2026-07-01T09:30:15-07:00", "10") > record("2026-07-01T09:30:15-07:00", "9")
@@ -56,19 +90,18 @@ def test_deleted_stub_becomes_a_tombstone_newer_than_any_edit_in_its_second() ->
         "Id": "130",
         "MetaData": {"LastUpdatedTime": "2026-07-01T09:30:15-07:00"},
     }
-    row = to_record("invoices", stub, REALM)
-    edit = to_record("invoices", _invoice(SyncToken="999"), REALM)
-    assert isinstance(row, dict) and isinstance(edit, dict)
+    record = to_record("invoices", stub, REALM)
+    assert isinstance(record, Record) and record.is_deleted and list(record.tables) == ["invoices"]
+    row, edit = record.row, _row("invoices", _invoice(SyncToken="999"))
     assert row["is_deleted"] is True and row["deleted_at"] == datetime(2026, 7, 1, 16, 30, 15, tzinfo=UTC)
     assert row["record_version"] > edit["record_version"]
-    assert "TotalAmt" not in row
+    assert "total_amt" not in row and "status" not in row
 
 
 def test_voided_invoice_is_flagged() -> None:
-    row = to_record("invoices", _invoice(TotalAmt=0, Balance=0, PrivateNote="Voided - spring"), REALM)
-    assert isinstance(row, dict) and row["is_voided"] is True
-    kept = to_record("invoices", _invoice(PrivateNote="Voided? no, discounted"), REALM)
-    assert isinstance(kept, dict) and kept["is_voided"] is False, "a note alone is not a void"
+    assert _row("invoices", _invoice(TotalAmt=0, Balance=0, PrivateNote="Voided - spring"))["is_voided"] is True
+    kept = _row("invoices", _invoice(PrivateNote="Voided? no, discounted"))
+    assert kept["is_voided"] is False, "a note alone is not a void"
 
 
 @pytest.mark.parametrize(
@@ -77,7 +110,13 @@ def test_voided_invoice_is_flagged() -> None:
         ({"Balance": None}, "Balance", "null"),
         ({"TotalAmt": "12,50"}, "TotalAmt", "not a number ('12,50')"),
         ({"Line": [{"Amount": None}]}, "Line[0].Amount", "null"),
+        (
+            {"Line": [{"Amount": 1}, {"SalesItemLineDetail": {"UnitPrice": True}}]},
+            "Line[1].SalesItemLineDetail.UnitPrice",
+            "not a number ('True')",
+        ),
         ({"Balance": Decimal("NaN")}, "Balance", "not a finite number (NaN)"),
+        ({"ExchangeRate": Decimal("1.0000000001")}, "ExchangeRate", "more than 9 decimal places (1.0000000001)"),
         ({"SyncToken": None}, "SyncToken", "missing"),
         ({"MetaData": None}, "MetaData", "missing"),
         ({"MetaData": {"LastUpdatedTime": "yesterday"}}, "MetaData.LastUpdatedTime", "not a timestamp ('yesterday')"),
@@ -98,4 +137,4 @@ def test_missing_required_amount_is_rejected() -> None:
     del invoice["Balance"]
     rejected = to_record("invoices", invoice, REALM)
     assert isinstance(rejected, Rejection) and (rejected.field, rejected.reason) == ("Balance", "missing")
-    assert isinstance(to_record("terms", {"Id": "1", "SyncToken": "0", "MetaData": invoice["MetaData"]}, REALM), dict)
+    assert isinstance(to_record("terms", {"Id": "1", "SyncToken": "0", "MetaData": invoice["MetaData"]}, REALM), Record)

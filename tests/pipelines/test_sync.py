@@ -239,3 +239,33 @@ def test_month_windows_cut_the_range_to_calendar_months() -> None:
     assert len(month_windows(date(2023, 1, 1), date(2023, 12, 31))) == 12
     with pytest.raises(ValueError, match="ends"):
         month_windows(date(2023, 2, 1), date(2023, 1, 1))
+
+
+def test_warehouse_of_an_older_qbcollect_with_dlt_nested_child_tables_is_taken_over(
+    sync_all: Any, sandbox_server: SandboxServer, realm_id: str
+) -> None:
+    """Older qbcollect let dlt's normalizer nest lines under invoices; dlt refuses a table that changes parent."""
+    company = sandbox_server.sandbox.store.company(realm_id)
+    some = sorted(company.entities["Invoice"])[:3]
+    older = [
+        {"realm_id": realm_id, "id": entity_id, "sync_token": "0", "line": [{"amount": Decimal(1)}] * 2}
+        for entity_id in some
+    ]
+    pipeline = make_pipeline(settings.path("QBCOLLECT_WAREHOUSE"), settings.path("QBCOLLECT_DLT_DIR"))
+    pipeline.run(
+        older,
+        table_name="invoices",
+        write_disposition="merge",
+        primary_key=("realm_id", "id"),
+        loader_file_format="parquet",
+    )
+    assert pipeline.default_schema.tables["invoices__line"].get("parent") == "invoices"
+
+    report = sync_all()
+
+    assert [realm.ok for realm in report.realms] == [True], report.realms[0].error
+    assert_warehouse_equals_api(company)  # lines of the current versions only, no row left of the older ones
+    assert report.orphans_dropped == 2 * len(older)
+    schema = make_pipeline(settings.path("QBCOLLECT_WAREHOUSE"), settings.path("QBCOLLECT_DLT_DIR")).default_schema
+    assert "parent" not in schema.tables["invoices__line"]
+    assert sync_all().realms[0].ok, "and later syncs run on the taken-over schema"

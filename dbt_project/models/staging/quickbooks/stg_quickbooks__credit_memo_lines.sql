@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('quickbooks', 'credit_memos__line') }}
+    {{ current_child_rows('credit_memos__line') }}
 
 ),
 

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('quickbooks', 'invoices__line') }}
+    {{ current_child_rows('invoices__line') }}
 
 ),
 

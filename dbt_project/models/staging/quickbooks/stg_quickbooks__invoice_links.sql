@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('quickbooks', 'invoices__linked_txn') }}
+    {{ current_child_rows('invoices__linked_txn') }}
 
 ),
 

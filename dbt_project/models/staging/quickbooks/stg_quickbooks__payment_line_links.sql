@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('quickbooks', 'payments__line__linked_txn') }}
+    {{ current_child_rows('payments__line__linked_txn') }}
 
 ),
 

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('quickbooks', 'payments__line') }}
+    {{ current_child_rows('payments__line') }}
 
 ),
 
