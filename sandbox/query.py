@@ -395,15 +395,29 @@ def _candidates(query: Query, table: Table, today: date) -> tuple[Sequence[str],
             return sorted(found, key=_id_number), "Id"
         if cond.prop in ("DisplayName", "Name") and cond.op == "=" and table.entity in ("Customer", "Term"):
             return sorted(table.named(str(cond.values[0])), key=_id_number), "Id"
-    since = until = None
-    for cond in query.conditions:
-        if cond.prop == _BY_TIME and cond.op in (">", ">=", "="):
-            since = _coerce(cond.values[0], None, cond.prop, today).timestamp()
-        if cond.prop == _BY_TIME and cond.op in ("<", "<=", "="):
-            until = _coerce(cond.values[0], None, cond.prop, today).timestamp()
-    if since is not None or until is not None or query.order_by[:1] == [(_BY_TIME, False)]:
-        return table.by_time(since, until), "time"
+    bounds = _time_bounds(query, today)
+    if bounds or query.order_by[:1] == [(_BY_TIME, False)]:
+        ranges = [table.by_time(**bound) for bound in bounds] or [table.by_time()]
+        return min(ranges, key=len), "time"
     return table.ids(), "Id"
+
+
+def _time_bounds(query: Query, today: date) -> list[dict[str, Any]]:
+    """Each ``MetaData.LastUpdatedTime`` comparison of the query as the exact range it selects."""
+    bounds = []
+    for cond in _exact_time_conditions(query):
+        stamp = _coerce(cond.values[0], None, cond.prop, today).timestamp()
+        if cond.op in (">", ">="):
+            bounds.append({"since": stamp, "after": cond.op == ">"})
+        elif cond.op in ("<", "<="):
+            bounds.append({"until": stamp, "before": cond.op == "<"})
+        else:
+            bounds.append({"since": stamp, "until": stamp})
+    return bounds
+
+
+def _exact_time_conditions(query: Query) -> list[Condition]:
+    return [cond for cond in query.conditions if cond.prop == _BY_TIME and cond.op in ("<", "<=", ">", ">=", "=")]
 
 
 def _id_number(entity_id: str) -> int:
@@ -436,7 +450,12 @@ class _Plan:
         table.reindex()  # objects changed earlier in this session
         self.key_tests: list[KeyTest] = []
         self.object_tests: list[Condition] = []
+        self.candidates, self.order = _candidates(query, table, today)
+        # A time comparison the candidates' range answers exactly needs no test, unless it is one of two.
+        answered = _exact_time_conditions(query) if self.order == "time" else []
         for cond in query.conditions:
+            if len(answered) == 1 and cond is answered[0]:
+                continue
             test = _key_test(cond, query.entity, today)
             if test is None:
                 self.object_tests.append(cond)
@@ -444,7 +463,6 @@ class _Plan:
                 self.key_tests.append(test)
         if query.entity in NAME_LISTS and not any(c.prop == "Active" for c in query.conditions):
             self.key_tests.append(lambda entity_id, key: key.active)  # name lists hide inactive rows
-        self.candidates, self.order = _candidates(query, table, today)
 
     def matching(self) -> Iterator[str]:
         table = self.table

@@ -311,18 +311,33 @@ def money(value: Decimal) -> float | int:
     return float(value)
 
 
+#: Values that are already their wire form.
+_PLAIN = frozenset({str, int, bool, float, type(None)})
+
+
 def render(obj: Any) -> Any:
-    """Wire form of a stored object: Decimals as numbers, datetimes in Pacific time."""
-    if isinstance(obj, dict):
-        return {key: render(value) for key, value in obj.items() if not key.startswith("_")}
-    if isinstance(obj, list):
-        return [render(item) for item in obj]
+    """Wire form of a stored object: Decimals as numbers, datetimes in Pacific time.
+
+    The copy every answer is made of, so a later write never changes an answer
+    being sent; plain values are copied inline (most of an object), the rest recursively.
+    """
+    kind = type(obj)
+    if kind is dict:
+        return {key: value if type(value) in _PLAIN else render(value) for key, value in obj.items()}
+    if kind is list:
+        return [item if type(item) in _PLAIN else render(item) for item in obj]
+    if kind in _PLAIN:
+        return obj
     if isinstance(obj, Decimal):
         return money(obj)
     if isinstance(obj, datetime):
         return qbo_datetime(obj)
     if isinstance(obj, date):
         return obj.isoformat()
+    if isinstance(obj, dict):
+        return {key: render(value) for key, value in obj.items()}
+    if isinstance(obj, list):
+        return [render(item) for item in obj]
     return obj
 
 

@@ -178,10 +178,19 @@ class Table:
     def max_id(self) -> int:
         return self._ids[-1] if self._ids else 0
 
-    def by_time(self, since: float | None = None, until: float | None = None) -> IdRange:
-        """Ids in ``(LastUpdatedTime, Id)`` order, optionally updated within ``[since, until]``."""
-        low = 0 if since is None else bisect_left(self._by_time, (since, -2))
-        high = len(self._by_time) if until is None else bisect_right(self._by_time, (until, float("inf")))
+    def by_time(
+        self, since: float | None = None, until: float | None = None, after: bool = False, before: bool = False
+    ) -> IdRange:
+        """Ids in ``(LastUpdatedTime, Id)`` order, optionally updated within ``[since, until]``.
+
+        ``after`` / ``before`` make the bounds strict: ``(since, ...`` and ``..., until)``.
+        """
+        index, low, high = self._by_time, 0, len(self._by_time)
+        first, last = -2, float("inf")  # sorts before and after every Id of one stamp
+        if since is not None:
+            low = bisect_right(index, (since, last)) if after else bisect_left(index, (since, first))
+        if until is not None:
+            high = bisect_left(index, (until, first)) if before else bisect_right(index, (until, last))
         return IdRange(self._by_time, low, high, _time_id)
 
     def referring(self, ref_id: str) -> set[str]:

@@ -114,7 +114,9 @@ class FullRead:
 
     def repairs(self, entity: str, edges: list[PageEdge], changed_at: list[datetime]) -> Iterator[list[dict[str, Any]]]:
         """Rows around every page boundary a change during the read may have shifted."""
-        latest = max(changed_at, default=None)
+        # Only a change stamped at or after the window's end happened during the read (the counts
+        # fixed the window after every earlier one); CDC's overlap also reports some from before.
+        latest = max((stamp for stamp in changed_at if stamp >= self.until), default=None)
         for before, after in pairwise(edges):
             if before.last is None:
                 continue

@@ -50,6 +50,14 @@ QUERIES = [
     "SELECT * FROM Invoice WHERE MetaData.LastUpdatedTime <= '{since}' ORDERBY MetaData.LastUpdatedTime DESC",
     "SELECT * FROM Invoice WHERE MetaData.LastUpdatedTime >= '{since}' MAXRESULTS 1000",
     "SELECT * FROM Invoice ORDERBY MetaData.LastUpdatedTime STARTPOSITION 40 MAXRESULTS 30",
+    # strict and exact bounds on a stamp several invoices share (a full read's window ends on one)
+    "SELECT * FROM Invoice WHERE MetaData.LastUpdatedTime < '{now}' ORDERBY MetaData.LastUpdatedTime "
+    "STARTPOSITION 101 MAXRESULTS 50",
+    "SELECT * FROM Invoice WHERE MetaData.LastUpdatedTime > '{now}'",
+    "SELECT * FROM Invoice WHERE MetaData.LastUpdatedTime = '{now}'",
+    "SELECT * FROM Invoice WHERE MetaData.LastUpdatedTime >= '{since}' AND MetaData.LastUpdatedTime < '{now}' "
+    "ORDERBY MetaData.LastUpdatedTime",
+    "SELECT COUNT(*) FROM Invoice WHERE MetaData.LastUpdatedTime < '{now}'",
     "SELECT * FROM Invoice WHERE Balance > '0' MAXRESULTS 1000",
     "SELECT * FROM Invoice WHERE Balance = '0' ORDERBY TxnDate DESC MAXRESULTS 1000",
     "SELECT * FROM Invoice WHERE Balance >= '100.5' AND TxnDate >= '{day}' MAXRESULTS 1000",
@@ -78,6 +86,7 @@ def test_indexed_query_agrees_with_reading_everything(company: Company, template
     deleted = next(iter(company.deleted["Invoice"]))
     text = template.format(
         since=(NOW - timedelta(days=20)).isoformat(),
+        now=NOW.isoformat(),
         day=(TODAY - timedelta(days=60)).isoformat(),
         customer=_customer_with_invoices(company),
         deleted=deleted,
