@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import itertools
 import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -281,9 +282,23 @@ def column_name(prefix: str, key: str) -> str:
     return prefix + _NAMING.normalize_identifier(key)
 
 
-def row_key() -> str:
-    """A fresh ``_dlt_id`` (random, as dlt's own: 14 characters)."""
-    return base64.urlsafe_b64encode(os.urandom(10)).decode("ascii").rstrip("=")
+class _RowKeys:
+    """Fresh ``_dlt_id`` values: a random prefix per process, then a counter (no system call per row)."""
+
+    def __init__(self) -> None:
+        self._prefix = ""
+        self._count = itertools.count()
+        self._pid = -1
+
+    def __call__(self) -> str:
+        if self._pid != os.getpid():  # a forked process must not repeat its parent's keys
+            self._pid, self._count = os.getpid(), itertools.count()
+            self._prefix = base64.urlsafe_b64encode(os.urandom(9)).decode("ascii")
+        return f"{self._prefix}{next(self._count):x}"
+
+
+#: A fresh ``_dlt_id``: unique across processes (a random 72-bit prefix) and within one (a counter).
+row_key = _RowKeys()
 
 
 def _within(prefix: str, bad: _Invalid) -> _Invalid:
