@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 
+import settings
 from pipelines.quickbooks.budget import MARGIN, Limits, RequestBudget
+from pipelines.quickbooks.from_env import config_from_env
+from sandbox.server import client_settings, free_port
 
 
 class FakeTime:
@@ -70,10 +81,29 @@ def test_a_429_pauses_every_request_of_the_realm() -> None:
     assert time.now == 1002.0
 
 
-def test_parallel_full_read_stays_inside_quickbooks_limits(sync_all: Any, sandbox_server: Any) -> None:
-    limits = sandbox_server.sandbox.limits
-    assert (limits.requests_per_second, limits.max_concurrent) == (10, 10)
-    report = sync_all(page_size=10)  # about 30 pages, fetched ten at a time
+@pytest.fixture
+def sandbox_process(tmp_path: Path) -> Iterator[dict[str, Any]]:
+    """The sandbox as QuickBooks is: another process (sharing ours, it would stamp arrivals late)."""
+    credentials = tmp_path / "sandbox.json"
+    command = [sys.executable, str(settings.PROJECT_ROOT / "cli.py"), "sandbox", "serve", "--port", str(free_port())]
+    command += ["--requests-per-second", "10", "--credentials-file", str(credentials)]
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not credentials.exists():
+            assert server.poll() is None and time.monotonic() < deadline, "the sandbox did not start"
+            time.sleep(0.2)
+        yield json.loads(credentials.read_text())
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_parallel_full_read_stays_inside_quickbooks_limits(sync_all: Any, sandbox_process: dict[str, Any]) -> None:
+    config = config_from_env({**os.environ, **client_settings(sandbox_process)})
+    limits = requests.get(f"{sandbox_process['api_base_url']}/_sandbox/limits", timeout=10).json()
+    assert (limits["requests_per_second"], limits["max_concurrent"]) == (10, 10)
+    report = sync_all(config, page_size=10)  # about 30 pages, fetched ten at a time
     (realm,) = report.realms
     assert realm.ok and realm.requests > 30
     assert realm.throttled == 0, "the budget keeps the sync under 10 a second and 10 in flight"
