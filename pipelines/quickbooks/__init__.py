@@ -26,6 +26,7 @@ from pipelines.quickbooks.extraction import LocalView, RealmExtraction
 from pipelines.quickbooks.settings import (
     COLUMNS,
     COMPANY_TABLES,
+    KEY_COLUMNS,
     PAGE_SIZE,
     REJECTED_ROWS,
     RESOURCES,
@@ -143,13 +144,13 @@ def _entity_resource(table: str, extraction: Extraction) -> DltResource:
                     yield _rejections(batch.rejections)
 
     extract.__doc__ = DESCRIPTIONS[table]
-    columns = column_hints(COLUMNS[table], required=("realm_id", "id"))
+    columns = column_hints(COLUMNS[table], required=KEY_COLUMNS)
     columns["record_version"]["dedup_sort"] = "desc"  # the newest version of a row wins the merge
     return dlt.resource(
         extract,
         name=table,
         write_disposition="merge",
-        primary_key=("realm_id", "id"),
+        primary_key=KEY_COLUMNS,
         columns=columns,
     )
 

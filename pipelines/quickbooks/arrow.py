@@ -25,7 +25,15 @@ from typing import Any
 import pyarrow as pa
 
 from pipelines.quickbooks.records import Record, column_name
-from pipelines.quickbooks.settings import COLUMNS, MONEY_FIELDS, MONEY_PRECISION, MONEY_SCALE, NESTED_COLUMNS
+from pipelines.quickbooks.settings import (
+    COLUMNS,
+    KEY_COLUMNS,
+    MONEY_FIELDS,
+    MONEY_PRECISION,
+    MONEY_SCALE,
+    NESTED_COLUMNS,
+    child_table_name,
+)
 
 _MONEY = pa.decimal128(MONEY_PRECISION, MONEY_SCALE)
 _ARROW_TYPES: dict[str, pa.DataType] = {
@@ -46,25 +54,16 @@ _CHILD_KEYS = [
 _BAD_VALUE = (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError)
 
 
-def child_tables(table: str) -> list[str]:
-    """The child tables the contract declares for ``table`` (``invoices__line``, ...)."""
-    return ["__".join((table, *path)) for path in NESTED_COLUMNS.get(table, {})]
-
-
 def _declared(table: str) -> dict[str, list[pa.Field]]:
     """The contract's columns of ``table`` and its declared child tables, as Arrow fields."""
-    fields = {table: [_field(name, kind, required=name in _REQUIRED) for name, kind in COLUMNS[table].items()]}
-    for name, (_, columns) in zip(child_tables(table), NESTED_COLUMNS.get(table, {}).items(), strict=True):
-        fields[name] = [_field(column, kind) for column, kind in columns.items()]
+    fields = {table: [_field(name, kind, required=name in KEY_COLUMNS) for name, kind in COLUMNS[table].items()]}
+    for path, columns in NESTED_COLUMNS.get(table, {}).items():
+        fields[child_table_name(table, path)] = [_field(column, kind) for column, kind in columns.items()]
     return fields
 
 
 def _field(name: str, kind: str, required: bool = False) -> pa.Field:
     return pa.field(name, _ARROW_TYPES[kind], nullable=not required)
-
-
-#: Root columns every row has (the resource's primary key).
-_REQUIRED = frozenset({"realm_id", "id"})
 
 
 class PageTables:

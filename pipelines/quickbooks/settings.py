@@ -11,6 +11,8 @@ MINOR_VERSION = "75"
 PAGE_SIZE = 1000  # QuickBooks' MAXRESULTS ceiling
 CURSOR_FIELD = "MetaData.LastUpdatedTime"
 PRIMARY_KEY = ("realm_id", "Id")
+#: The same key as warehouse columns: every entity row merges on it, and it is never null.
+KEY_COLUMNS = ("realm_id", "id")
 DATASET_NAME = "raw_quickbooks"
 PIPELINE_NAME = "quickbooks"
 
@@ -280,12 +282,17 @@ _DLT_ROOT = {"_dlt_load_id": "text", "_dlt_id": "text"}
 _DLT_NESTED = {"_dlt_root_id": "text", "_dlt_parent_id": "text", "_dlt_list_idx": "bigint", "_dlt_id": "text"}
 
 
+def child_table_name(table: str, path: tuple[str, ...]) -> str:
+    """The child table of a list at ``path`` below ``table``: ``invoices`` and ``("line",)`` make ``invoices__line``."""
+    return "__".join((table, *path))
+
+
 def contract_tables() -> dict[str, dict[str, str]]:
     """Every raw table dbt reads, with its columns as SQL types (dlt's own columns included)."""
     tables: dict[str, dict[str, str]] = {}
     for table, columns in {**COLUMNS, "rejected_rows": REJECTED_ROWS}.items():
         tables[table] = {name: _SQL_TYPES[kind] for name, kind in {**columns, **_DLT_ROOT}.items()}
         for path, nested in NESTED_COLUMNS.get(table, {}).items():
-            name = "__".join((table, *path))
+            name = child_table_name(table, path)
             tables[name] = {col: _SQL_TYPES[kind] for col, kind in {**nested, **_DLT_NESTED}.items()}
     return tables
