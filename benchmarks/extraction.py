@@ -79,6 +79,32 @@ def _shaping(config: Any) -> float:
     return rows / (time.perf_counter() - start)
 
 
+class _RssSampler:
+    """Resident memory sampled every 50 ms, so the full sync's peak can be split by dlt step."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.samples: list[tuple[float, float]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        status = Path("/proc/self/status")
+        while not self._stop.wait(0.05):
+            for line in status.read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    self.samples.append((time.perf_counter(), int(line.split()[1]) / 1024))
+
+    def peak(self, start: float, end: float) -> float:
+        return max((rss for at, rss in self.samples if start <= at <= end), default=0.0)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
 def child(credentials: Path, work: Path) -> dict[str, Any]:
     """The measured part, in its own process: full sync, changes, incremental sync."""
     import logging
@@ -95,13 +121,18 @@ def child(credentials: Path, work: Path) -> dict[str, Any]:
     env = {**client_settings(creds), "QBCOLLECT_TOKEN_STORE": str(work / "tokens.enc")}
     config = config_from_env(env)
     warehouse, dlt_dir = work / "warehouse.duckdb", work / "dlt"
+    sampler = _RssSampler()
     start = time.perf_counter()
     full = sync(config, warehouse, dlt_dir)
     full_s = time.perf_counter() - start
+    sampler.stop()
     (realm,) = full.realms
     if not realm.ok:
         raise SystemExit(realm.error)
     steps = realm.steps
+    # finish_pending has nothing to do on a fresh warehouse: extract starts within the first second.
+    extract_end = start + 1 + steps.get("extract", 0)
+    peak_extract_mb, peak_load_mb = sampler.peak(start, extract_end), sampler.peak(extract_end, start + full_s)
     counts = realm.stats.seen
     base = creds["api_base_url"]
     statuses = requests.get(f"{base}/_sandbox/requests", timeout=60).json()
@@ -124,6 +155,8 @@ def child(credentials: Path, work: Path) -> dict[str, Any]:
         "incremental_s": incremental_s,
         "incremental_mode": incremental.realms[0].stats.mode,
         "statuses": [statuses, after],
+        "peak_extract_mb": peak_extract_mb,
+        "peak_load_mb": peak_load_mb,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
 
@@ -179,6 +212,8 @@ def _figures(result: dict[str, Any]) -> dict[str, Any]:
         "rows_loaded": result["rows_loaded"],
         "shape_rows_per_s": result["shape_rows_per_s"],
         "load_rows_per_s": result["rows_loaded"] / load_s if load_s else 0,
+        "extract_rss_mb": result["peak_extract_mb"],
+        "load_rss_mb": result["peak_load_mb"],
         "peak_rss_mb": result["peak_rss_mb"],
         "incremental_requests": result["incremental_requests"],
         "incremental_s": result["incremental_s"],
