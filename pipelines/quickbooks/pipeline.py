@@ -23,9 +23,10 @@ DUCKDB_SETTINGS: dict[str, Any] = {"memory_limit": "256MB", "preserve_insertion_
 
 def make_pipeline(warehouse: Path, pipelines_dir: Path) -> dlt.Pipeline:
     """A pipeline writing dataset ``raw_quickbooks`` into the DuckDB file ``warehouse``."""
+    credentials = DuckDbCredentials(str(warehouse), global_config=DUCKDB_SETTINGS)
     return dlt.pipeline(
         pipeline_name=PIPELINE_NAME,
-        destination=dlt.destinations.duckdb(credentials=DuckDbCredentials(str(warehouse), global_config=DUCKDB_SETTINGS)),
+        destination=dlt.destinations.duckdb(credentials=credentials),
         dataset_name=DATASET_NAME,
         pipelines_dir=str(pipelines_dir),
         # Rows, files and jobs every 5 s on stderr, so long loads show where they are.
