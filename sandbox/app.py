@@ -158,7 +158,7 @@ def build_app(sandbox: Sandbox) -> Transport:
             text = (await request.body()).decode("utf-8")
         else:
             text = request.query_params.get("query", "")
-        return run_query(company, text, sandbox.clock.today())
+        return run_query(company, text, company.today(sandbox.clock.now()))
 
     async def batch(request: Request, company: Company) -> dict[str, Any]:
         return run_batch(company, await request.body(), sandbox.clock)

@@ -43,7 +43,7 @@ def run_batch(company: Company, raw_body: bytes, clock: Clock) -> dict[str, Any]
 def _item(company: Company, item: dict[str, Any], clock: Clock) -> dict[str, Any]:
     try:
         if "Query" in item:
-            return {"bId": item["bId"], **run_query(company, str(item["Query"]), clock.today())}
+            return {"bId": item["bId"], **run_query(company, str(item["Query"]), company.today(clock.now()))}
         entities = [name for name in item if name in _NAMES]
         if len(entities) != 1:
             raise _invalid("An item needs exactly one entity body or a Query", "bId")

@@ -14,7 +14,6 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from sandbox.catalog import CURRENCY_NAMES, exchange_rate
-from sandbox.clock import PACIFIC
 from sandbox.faults import QboFault
 from sandbox.store import CENT, Company, meta_data
 
@@ -161,7 +160,7 @@ def sales_form(company: Company, body: dict[str, Any], now: datetime) -> dict[st
     fields = {k: v for k, v in body.items() if k not in COMPUTED}
     fields.update(
         DocNumber=str(body.get("DocNumber") or company.next_doc_number()),
-        TxnDate=_date(body.get("TxnDate"), "TxnDate", now.astimezone(PACIFIC).date()),
+        TxnDate=_date(body.get("TxnDate"), "TxnDate", company.today(now)),
         CurrencyRef=dict(customer["CurrencyRef"]),
         CustomerRef={"value": customer["Id"], "name": customer["FullyQualifiedName"]},
         Line=lines,
@@ -172,14 +171,27 @@ def sales_form(company: Company, body: dict[str, Any], now: datetime) -> dict[st
     fields.setdefault("EmailStatus", "NotSet")
     if "PrimaryEmailAddr" in customer:
         fields.setdefault("BillEmail", dict(customer["PrimaryEmailAddr"]))
-    default_rate = exchange_rate(currency, company.home_currency)
-    if default_rate is not None:
-        rate = money(body.get("ExchangeRate") or default_rate, "ExchangeRate", places=None)
-        if not rate.is_finite() or rate <= 0:
-            raise invalid("ExchangeRate", f"ExchangeRate: '{rate}' must be more than zero")
+    rate = _exchange_rate(company, body, currency)
+    fields.pop("ExchangeRate", None)
+    if rate is not None:
         total = fields["TotalAmt"]
         fields.update(ExchangeRate=rate, HomeTotalAmt=(total * rate).quantize(CENT, ROUND_HALF_UP))
     return fields
+
+
+def _exchange_rate(company: Company, body: dict[str, Any], currency: str) -> Decimal | None:
+    """A foreign-currency transaction's rate (the body's, else the day's); None at home, whatever the body says.
+
+    Client libraries send defaults (python-quickbooks writes ``"ExchangeRate": 0``);
+    a home-currency transaction has no rate to store.
+    """
+    default = exchange_rate(currency, company.home_currency)
+    if default is None:
+        return None
+    rate = money(body.get("ExchangeRate") or default, "ExchangeRate", places=None)
+    if not rate.is_finite() or rate <= 0:
+        raise invalid("ExchangeRate", f"ExchangeRate: '{rate}' must be more than zero")
+    return rate
 
 
 def _not_under_itself(company: Company, customer_id: str, parent: dict[str, Any]) -> None:
@@ -237,11 +249,15 @@ def payment_fields(
         TotalAmt=total,
         UnappliedAmt=total - applied,
         Line=lines,
-        TxnDate=_date(body.get("TxnDate"), "TxnDate", now.astimezone(PACIFIC).date()),
+        TxnDate=_date(body.get("TxnDate"), "TxnDate", company.today(now)),
         CurrencyRef=dict(customer["CurrencyRef"]),
         ProcessPayment=bool(body.get("ProcessPayment", False)),
     )
     fields.setdefault("DepositToAccountRef", {"value": "4"})
+    rate = _exchange_rate(company, body, customer["CurrencyRef"]["value"])
+    fields.pop("ExchangeRate", None)
+    if rate is not None:
+        fields["ExchangeRate"] = rate
     return fields
 
 

@@ -9,7 +9,7 @@ forward so tests can expire tokens or age invoices without waiting.
 from __future__ import annotations
 
 import threading
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 PACIFIC = ZoneInfo("America/Los_Angeles")
@@ -32,10 +32,6 @@ class Clock:
         with self._lock:
             self._offset += timedelta(seconds=seconds)
         return self.now()
-
-    def today(self) -> date:
-        """Today's date in Pacific time, the date QuickBooks stamps on new records."""
-        return self.now().astimezone(PACIFIC).date()
 
 
 def qbo_datetime(instant: datetime) -> str:

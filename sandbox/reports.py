@@ -6,18 +6,21 @@ balance counts only payments dated on or before the report date; with
 ``Current`` it is today's balance. Days past due run from DueDate; buckets are
 Current, then ``num_periods`` periods of ``aging_period`` days, the last open
 ended. Amounts are in the home currency, as strings, as QuickBooks writes them.
-Unapplied payments and credits are not shown (whether QuickBooks nets them here
-is unconfirmed).
+Unapplied payments and the unused part of credit memos are listed as negative
+amounts (reference §13.1), aged from their own date (a credit has no due date;
+which bucket QuickBooks puts them in is unconfirmed), so with ``report_date``
+today a customer's row totals its ``Balance`` in the home currency.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sandbox.clock import PACIFIC, qbo_envelope_time
+from sandbox.clock import qbo_envelope_time
 from sandbox.faults import QboFault
 from sandbox.store import CENT, Company
 
@@ -50,35 +53,66 @@ def _int_param(params: dict[str, str], name: str, default: int) -> int:
     return value
 
 
-#: What the reports read of an invoice.
-_REPORTED = ("Id", "DocNumber", "TxnDate", "DueDate", "CustomerRef", "TotalAmt", "ExchangeRate")
+#: What the reports read of a transaction (not the lines: a million may be open).
+_REPORTED = ("Id", "DocNumber", "TxnDate", "DueDate", "CustomerRef", "TotalAmt", "ExchangeRate", "PaymentRefNum")
+#: Transaction types as the detail report names them.
+_TYPE_NAMES = {"Invoice": "Invoice", "Payment": "Payment", "CreditMemo": "Credit Memo"}
 
 
-def open_items(company: Company, report_date: date, method: str) -> list[tuple[dict[str, Any], Decimal]]:
-    """Invoices existing on ``report_date`` with what was still owed on them, in the home currency."""
-    paid: dict[str, Decimal] = defaultdict(Decimal)
+@dataclass(frozen=True)
+class OpenItem:
+    """One transaction open on the report date: an invoice owed, or a credit (negative)."""
+
+    kind: str
+    txn: dict[str, Any]
+    #: Signed, in the home currency: what it adds to the customer's A/R.
+    open_home: Decimal
+    #: Where its age counts from: an invoice's DueDate (TxnDate if the company ages from it), a credit's TxnDate.
+    aged_from: date
+
+    @property
+    def customer_id(self) -> str:
+        return str(self.txn["CustomerRef"]["value"])
+
+
+def _home(txn: dict[str, Any], amount: Decimal) -> Decimal:
+    """An amount of ``txn``'s currency in the home currency, at its own exchange rate, to the cent."""
+    return (amount * txn.get("ExchangeRate", Decimal(1))).quantize(CENT)
+
+
+def open_items(company: Company, report_date: date, method: str) -> list[OpenItem]:
+    """Transactions dated on or before ``report_date`` with what was still open on them.
+
+    Invoices count what they still owed; unapplied payments and the unused part of
+    credit memos are credits, listed as negative amounts, as QuickBooks lists them.
+    With ``Report_Date`` only payments dated on or before the report date count
+    (a payment's own lines apply on its date); with ``Current`` every payment does.
+    """
+    applied: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
     for payment in company.entities["Payment"].values():
         if method == "Current" or payment["TxnDate"] <= report_date:
             for line in payment.get("Line", []):
                 link = line["LinkedTxn"][0]
-                if link["TxnType"] == "Invoice":
-                    paid[link["TxnId"]] += line["Amount"]
+                applied[(link["TxnType"], link["TxnId"])] += line["Amount"]
+    from_txn_date = bool(company.preferences.get("ReportPrefs", {}).get("CalcAgingReportFromTxnDate"))
     items = []
-    for invoice in company.entities["Invoice"].values():
-        if invoice["TxnDate"] > report_date:
-            continue
-        owed = invoice["TotalAmt"] - paid[invoice["Id"]]
-        if owed > 0:
-            rate = invoice.get("ExchangeRate", Decimal(1))
-            kept = {key: invoice[key] for key in _REPORTED if key in invoice}  # not the lines: a million may be open
-            items.append((kept, (owed * rate).quantize(CENT)))
+    for kind, sign in (("Invoice", 1), ("CreditMemo", -1), ("Payment", -1)):
+        for txn in company.entities[kind].values():
+            if txn["TxnDate"] > report_date:
+                continue
+            still_open = txn["UnappliedAmt"] if kind == "Payment" else txn["TotalAmt"] - applied[kind, txn["Id"]]
+            if still_open <= 0:
+                continue
+            kept = {key: txn[key] for key in _REPORTED if key in txn}
+            aged_from = txn["DueDate"] if kind == "Invoice" and not from_txn_date else txn["TxnDate"]
+            items.append(OpenItem(kind, kept, sign * _home(txn, still_open), aged_from))
     return items
 
 
 def aged_receivables(company: Company, report: str, params: dict[str, str], now: datetime) -> dict[str, Any]:
     """The report body for ``AgedReceivables`` or ``AgedReceivableDetail``."""
     try:
-        report_date = date.fromisoformat(params.get("report_date") or now.astimezone(PACIFIC).date().isoformat())
+        report_date = date.fromisoformat(params.get("report_date") or company.today(now).isoformat())
     except ValueError as exc:
         raise QboFault(
             400,
@@ -99,11 +133,9 @@ def aged_receivables(company: Company, report: str, params: dict[str, str], now:
     period, periods = _int_param(params, "aging_period", 30), _int_param(params, "num_periods", 4)
     customers = set(filter(None, params.get("customer", "").split(",")))
     items = [
-        (inv, owed)
-        for inv, owed in open_items(company, report_date, method)
-        if not customers or inv["CustomerRef"]["value"] in customers
+        item for item in open_items(company, report_date, method) if not customers or item.customer_id in customers
     ]
-    aged = [(inv, owed, _bucket((report_date - inv["DueDate"]).days, period, periods)) for inv, owed in items]
+    aged = [(item, _bucket((report_date - item.aged_from).days, period, periods)) for item in items]
     titles = _bucket_titles(period, periods)
     build = _summary if report == "AgedReceivables" else _detail
     columns, rows = build(company, aged, titles)
@@ -130,11 +162,11 @@ def _money(value: Decimal) -> str:
 
 
 def _summary(
-    company: Company, aged: list[tuple[dict[str, Any], Decimal, int]], titles: list[str]
+    company: Company, aged: list[tuple[OpenItem, int]], titles: list[str]
 ) -> tuple[list[dict[str, str]], list[dict[str, Any]]]:
     by_customer: dict[str, list[Decimal]] = defaultdict(lambda: [Decimal(0)] * len(titles))
-    for invoice, owed, bucket in aged:
-        by_customer[invoice["CustomerRef"]["value"]][bucket] += owed
+    for item, bucket in aged:
+        by_customer[item.customer_id][bucket] += item.open_home
     columns = [
         {"ColTitle": "", "ColType": "Customer"},
         *({"ColTitle": t, "ColType": "Money"} for t in titles),
@@ -172,7 +204,7 @@ def _summary(
 
 
 def _detail(
-    company: Company, aged: list[tuple[dict[str, Any], Decimal, int]], titles: list[str]
+    company: Company, aged: list[tuple[OpenItem, int]], titles: list[str]
 ) -> tuple[list[dict[str, str]], list[dict[str, Any]]]:
     columns = [
         {"ColTitle": title, "ColType": kind}
@@ -188,25 +220,27 @@ def _detail(
     ]
     sections = []
     for index, title in enumerate(titles):
-        in_bucket = sorted((i for i in aged if i[2] == index), key=lambda item: (item[0]["DueDate"], item[0]["Id"]))
+        in_bucket = sorted(
+            (item for item, bucket in aged if bucket == index), key=lambda item: (item.aged_from, int(item.txn["Id"]))
+        )
         if not in_bucket:
             continue
         label = "Current" if index == 0 else f"{title} days past due"
         data = [
             {
                 "ColData": [
-                    {"value": inv["TxnDate"].isoformat()},
-                    {"value": "Invoice", "id": inv["Id"]},
-                    {"value": inv.get("DocNumber", "")},
-                    {"value": inv["CustomerRef"]["name"], "id": inv["CustomerRef"]["value"]},
-                    {"value": inv["DueDate"].isoformat()},
-                    {"value": _money(inv["TotalAmt"] * inv.get("ExchangeRate", Decimal(1)))},
-                    {"value": _money(owed)},
+                    {"value": item.txn["TxnDate"].isoformat()},
+                    {"value": _TYPE_NAMES[item.kind], "id": item.txn["Id"]},
+                    {"value": item.txn.get("DocNumber") or item.txn.get("PaymentRefNum", "")},
+                    {"value": item.txn["CustomerRef"]["name"], "id": item.customer_id},
+                    {"value": item.aged_from.isoformat()},
+                    {"value": _money(_home(item.txn, item.txn["TotalAmt"]) * (1 if item.open_home > 0 else -1))},
+                    {"value": _money(item.open_home)},
                 ]
             }
-            for inv, owed, _ in in_bucket
+            for item in in_bucket
         ]
-        total = sum((owed for _, owed, _ in in_bucket), Decimal(0))
+        total = sum((item.open_home for item in in_bucket), Decimal(0))
         sections.append(
             {
                 "Header": {"ColData": [{"value": label}, *({"value": ""} for _ in columns[1:])]},

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sandbox.clock import qbo_datetime
 from sandbox.faults import not_authorized_for_realm, object_not_found
@@ -65,6 +66,15 @@ class Company:
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     #: Told of every change made through the API (the webhook dispatcher listens).
     listener: Callable[[ChangeEvent], None] | None = field(default=None, repr=False)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The company's own time zone (``CompanyInfo.DefaultTimeZone``): it decides what "today" is."""
+        return ZoneInfo(self.info.get("DefaultTimeZone") or "America/Los_Angeles")
+
+    def today(self, now: datetime) -> date:
+        """The company's date at ``now``: a new transaction's default TxnDate, a report's default date."""
+        return now.astimezone(self.zone).date()
 
     @contextmanager
     def session(self) -> Iterator[Company]:
@@ -240,13 +250,20 @@ class Company:
         return next(entity for entity in TRANSACTIONS if txn["Id"] in self.entities[entity])
 
     def settle_customer(self, customer: dict[str, Any]) -> None:
-        """A customer's Balance (its open invoices) and BalanceWithJobs (its jobs' too), up its parents."""
-        customers, invoices = self.entities["Customer"], self.entities["Invoice"]
+        """A customer's Balance and BalanceWithJobs (its jobs' too), up its parents.
+
+        As in QuickBooks, Balance is what the customer's open invoices still owe
+        less its credits: unapplied payments and the unused part of credit memos.
+        A customer can so net to zero, or below, while invoices are overdue.
+        """
+        customers = self.entities["Customer"]
         current: dict[str, Any] | None = customer
         seen: set[str] = set()
         while current is not None and current["Id"] not in seen:  # writes refuse cycles; never loop on one
             seen.add(current["Id"])
-            current["Balance"] = invoices.balance(invoices.referring(current["Id"]))
+            current["Balance"] = sum(
+                (self.entities[e].receivable(self.entities[e].referring(current["Id"])) for e in TRANSACTIONS), ZERO
+            )
             current["BalanceWithJobs"] = current["Balance"] + sum(
                 (customers[job_id]["BalanceWithJobs"] for job_id in customers.referring(current["Id"])), ZERO
             )

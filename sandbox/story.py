@@ -51,7 +51,7 @@ class _Scene:
         self.dice = dice
 
     def query(self, statement: str) -> dict[str, Any]:
-        return dict(run_query(self.company, statement, self.clock.today())["QueryResponse"])
+        return dict(run_query(self.company, statement, self.company.today(self.clock.now()))["QueryResponse"])
 
     def pick(self, entity: str, where: str = "") -> dict[str, Any]:
         """A random row of ``entity`` matching ``where``; Skip when there is none."""

@@ -20,8 +20,8 @@ in place to the working set reach them at :meth:`Table.reindex` or :meth:`Table.
 * the object's reference (``CustomerRef`` of a transaction, ``ParentRef`` of a job)
   to the Ids that carry it (a customer's invoices);
 * lower-cased ``DisplayName`` (customers) or ``Name`` (terms) to the Id;
-* ``Active`` and ``Balance`` (in cents) of every object, so balances add up and
-  inactive rows are hidden without decoding anything.
+* ``Active``, ``Balance`` and what the object adds to A/R (in cents) of every object,
+  so balances add up and inactive rows are hidden without decoding anything.
 """
 
 from __future__ import annotations
@@ -47,6 +47,9 @@ class Key(NamedTuple):
     name: str | None
     active: bool
     balance_cents: int
+    #: What the object adds to its customer's A/R: an invoice's Balance, less a payment's
+    #: UnappliedAmt or a credit memo's RemainingCredit (credits are negative).
+    receivable_cents: int
 
 
 def _numeric(entity_id: str) -> int:
@@ -57,14 +60,25 @@ def _key(obj: dict[str, Any]) -> Key:
     updated: datetime = obj["MetaData"]["LastUpdatedTime"]
     ref = obj.get("CustomerRef") or obj.get("ParentRef")
     name = obj.get("DisplayName") or obj.get("Name")
-    balance = obj.get("Balance")
+    balance = _cents(obj.get("Balance"))
+    if "UnappliedAmt" in obj:
+        receivable = -_cents(obj["UnappliedAmt"])
+    elif "RemainingCredit" in obj:
+        receivable = -_cents(obj["RemainingCredit"])
+    else:
+        receivable = balance
     return Key(
         updated.timestamp(),
         str(ref["value"]) if ref else None,
         str(name).lower() if name else None,
         obj.get("Active", True) is not False,
-        int(balance * 100) if isinstance(balance, Decimal) else 0,
+        balance,
+        receivable,
     )
+
+
+def _cents(amount: Any) -> int:
+    return int(amount * 100) if isinstance(amount, Decimal) else 0
 
 
 class Table:
@@ -201,9 +215,9 @@ class Table:
         """Ids of the objects with this ``DisplayName``/``Name`` (case-insensitive)."""
         return set(self._by_name.get(name.lower(), ()))
 
-    def balance(self, ids: Iterable[str]) -> Decimal:
-        """The sum of these objects' ``Balance``."""
-        return Decimal(sum(self._keys[i].balance_cents for i in ids)) / 100
+    def receivable(self, ids: Iterable[str]) -> Decimal:
+        """What these objects add to A/R: open invoice balances less unapplied payments and credits."""
+        return Decimal(sum(self._keys[i].receivable_cents for i in ids)) / 100
 
     # -- encoding ------------------------------------------------------------------------
 

@@ -15,7 +15,6 @@ from typing import Any
 
 from sandbox.builders import payment_line
 from sandbox.catalog import ITEMS, TERMS, exchange_rate
-from sandbox.clock import PACIFIC
 from sandbox.store import CENT, Company, meta_data, settle_transaction, void_invoice
 
 TAX_RATE = Decimal("0.08")
@@ -42,12 +41,12 @@ class TransactionBuilder:
         self.company = company
         self.rng = random.Random(0)
         self.now = now
-        self.today = now.astimezone(PACIFIC).date()
+        self.today = company.today(now)
         self.plans: list[_Txn] = []
 
     def instant(self, day: date) -> datetime:
-        """A business-hours instant on ``day``, never after now."""
-        moment = datetime.combine(day, time(8), PACIFIC) + timedelta(minutes=self.rng.randrange(600))
+        """A business-hours instant on ``day`` in the company's own time zone, never after now."""
+        moment = datetime.combine(day, time(8), self.company.zone) + timedelta(minutes=self.rng.randrange(600))
         return min(moment, self.now - timedelta(minutes=self.rng.randrange(5, 600)))
 
     def plan(self, customers: list[dict[str, Any]], rng: random.Random, invoices_per_customer: int) -> list[_Txn]:

@@ -12,6 +12,7 @@ import pytest
 from sandbox.clock import PACIFIC
 from sandbox.generator import generate_company
 from sandbox.store import Company, render
+from tests.sandbox.ledger import owed, with_jobs
 
 NOW = datetime(2026, 11, 23, 18, 0, tzinfo=UTC)
 
@@ -70,14 +71,22 @@ def test_invoice_balance_is_total_minus_what_payments_apply(company: Company) ->
         assert invoice["TotalAmt"] == lines + invoice["TxnTaxDetail"]["TotalTax"]
 
 
-def test_customer_balance_is_sum_of_open_invoice_balances(company: Company) -> None:
-    open_by_customer: dict[str, Decimal] = defaultdict(Decimal)
-    for invoice in _all(company, "Invoice"):
-        open_by_customer[invoice["CustomerRef"]["value"]] += invoice["Balance"]
-    for customer in _all(company, "Customer"):
-        assert customer["Balance"] == open_by_customer[customer["Id"]]
+def test_customer_balance_is_its_open_invoices_less_its_credits(company: Company) -> None:
+    own = owed({entity: _all(company, entity) for entity in ("Invoice", "Payment", "CreditMemo")})
+    customers = _all(company, "Customer")
+    nested = with_jobs(customers, own)
+    for customer in customers:
+        assert customer["Balance"] == own[customer["Id"]], customer["DisplayName"]
+        assert customer["BalanceWithJobs"] == nested[customer["Id"]], customer["DisplayName"]
         if not customer["Active"]:
             assert customer["Balance"] == 0, "QuickBooks keeps no open balance on an inactive customer"
+    in_credit = [c for c in customers if c["Balance"] < 0]
+    netted = [c for c in customers if 0 <= c["Balance"] < sum(i["Balance"] for i in _invoices_of(company, c))]
+    assert in_credit and netted, "some customers are in credit, some owe less than their open invoices"
+
+
+def _invoices_of(company: Company, customer: dict[str, Any]) -> list[dict[str, Any]]:
+    return [i for i in _all(company, "Invoice") if i["CustomerRef"]["value"] == customer["Id"]]
 
 
 def test_payment_unapplied_amount_and_credit_memo_remaining_credit(company: Company) -> None:

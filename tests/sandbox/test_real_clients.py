@@ -45,6 +45,7 @@ from quickbooks.exceptions import (
 )
 from quickbooks.objects.base import EmailAddress, LinkedTxn, Ref
 from quickbooks.objects.company_info import CompanyInfo
+from quickbooks.objects.creditmemo import CreditMemo
 from quickbooks.objects.customer import Customer
 from quickbooks.objects.detailline import SalesItemLine, SalesItemLineDetail
 from quickbooks.objects.invoice import Invoice
@@ -184,9 +185,15 @@ def new_payment(qb: QuickBooks, customer: Customer, total: str, applied: dict[st
 
 
 def open_balance(qb: QuickBooks, customer_id: str) -> Decimal:
-    """What a customer owes, summed from its invoices as the client reads them."""
+    """What a customer owes as the client reads it: open invoices less unapplied payments and credit memos."""
     invoices = Invoice.filter(CustomerRef=customer_id, max_results=1000, qb=qb)
-    return sum((money(invoice.Balance) for invoice in invoices), Decimal(0))
+    payments = Payment.filter(CustomerRef=customer_id, max_results=1000, qb=qb)
+    memos = CreditMemo.filter(CustomerRef=customer_id, max_results=1000, qb=qb)
+    return (
+        sum((money(invoice.Balance) for invoice in invoices), Decimal(0))
+        - sum((money(payment.UnappliedAmt) for payment in payments), Decimal(0))
+        - sum((money(memo.RemainingCredit) for memo in memos), Decimal(0))
+    )
 
 
 def sandbox_now(server: SandboxServer) -> datetime:
@@ -483,7 +490,8 @@ def test_payment_applies_to_an_invoice_and_its_delete_reopens_it(qb: QuickBooks)
     paid = Invoice.get(invoice.Id, qb=qb)
     assert money(paid.Balance) == Decimal("125.00")
     assert [(link.TxnId, link.TxnType) for link in paid.LinkedTxn] == [(payment.Id, "Payment")]
-    assert money(Customer.get(customer.Id, qb=qb).Balance) == Decimal("125.00")
+    # 125.00 still open on the invoice, less the 45.00 the payment holds unapplied
+    assert money(Customer.get(customer.Id, qb=qb).Balance) == Decimal("80.00")
 
     answer = Payment.get(payment.Id, qb=qb).delete(qb=qb)
     assert answer["Payment"] == {"status": "Deleted", "domain": "QBO", "Id": payment.Id}
@@ -527,7 +535,8 @@ def test_void_invoice_and_void_payment(qb: QuickBooks) -> None:
     assert Invoice.get(invoice.Id, qb=qb).DocNumber == invoice.DocNumber, "a voided invoice still exists"
     freed = Payment.get(payment.Id, qb=qb)
     assert money(freed.UnappliedAmt) == Decimal("45.00"), "what paid the voided invoice is unapplied now"
-    assert money(Customer.get(customer.Id, qb=qb).Balance) == Decimal("25.00")
+    # 25.00 still open on the other invoice, less the 45.00 unapplied: the customer is in credit
+    assert money(Customer.get(customer.Id, qb=qb).Balance) == Decimal("-20.00")
 
     voided_payment = Payment.from_json(freed.void(qb=qb)["Payment"])
     assert money(voided_payment.TotalAmt) == 0 and voided_payment.Line == []
@@ -639,8 +648,14 @@ def _report_total(report: dict[str, Any]) -> Decimal:
     return money(grand["Summary"]["ColData"][-1]["value"])
 
 
-def test_aged_receivables_report_matches_the_open_invoices(server: SandboxServer, qb: QuickBooks) -> None:
-    today = server.sandbox.clock.today()
+def test_aged_receivables_report_matches_the_open_invoices_less_credits(server: SandboxServer, qb: QuickBooks) -> None:
+    today = server.sandbox.store.company(server.sandbox.store.realm_ids[0]).today(server.sandbox.clock.now())
+    in_credit = new_customer(qb, "Credit Customer")
+    new_payment(qb, in_credit, "150.00", {new_invoice(qb, in_credit, "100.00").Id: "100.00"})
+    memo = CreditMemo()
+    memo.CustomerRef = in_credit.to_ref()
+    memo.Line = [sales_line("30.00", "Returned goods")]
+    memo.save(qb=qb)
     report = qb.get_report("AgedReceivables", qs={"report_date": today.isoformat(), "aging_method": "Current"})
     assert report["Header"]["ReportName"] == "AgedReceivables"
     assert [column["ColTitle"] for column in report["Columns"]["Column"]][1:] == [
@@ -656,9 +671,17 @@ def test_aged_receivables_report_matches_the_open_invoices(server: SandboxServer
         for invoice in Invoice.where("Balance > '0'", max_results=1000, qb=qb)
         if date.fromisoformat(invoice.TxnDate) <= today
     ]
-    expected = sum(
-        ((money(invoice.Balance) * Decimal(str(invoice.ExchangeRate))).quantize(CENT) for invoice in open_invoices),
-        Decimal(0),
+    unapplied = [p for p in Payment.all(max_results=1000, qb=qb) if money(p.UnappliedAmt) > 0]
+    credits = [m for m in CreditMemo.all(max_results=1000, qb=qb) if money(m.RemainingCredit) > 0]
+    assert unapplied and credits
+
+    def home(amount: Any, txn: Any) -> Decimal:
+        return (money(amount) * Decimal(str(txn.ExchangeRate or 1))).quantize(CENT)
+
+    expected = (
+        sum((home(invoice.Balance, invoice) for invoice in open_invoices), Decimal(0))
+        - sum((home(payment.UnappliedAmt, payment) for payment in unapplied), Decimal(0))
+        - sum((home(memo.RemainingCredit, memo) for memo in credits), Decimal(0))
     )
     assert _report_total(report) == expected
     by_customer = {
@@ -666,14 +689,20 @@ def test_aged_receivables_report_matches_the_open_invoices(server: SandboxServer
     }
     customer = Customer.all(max_results=1000, qb=qb)
     usd = next(c for c in customer if c.CurrencyRef.value == "USD" and money(c.Balance) > 0)
-    assert by_customer[usd.Id] == open_balance(qb, usd.Id)
+    assert by_customer[usd.Id] == open_balance(qb, usd.Id) == money(usd.Balance)
 
     detail = qb.get_report("AgedReceivableDetail", qs={"report_date": today.isoformat(), "aging_method": "Current"})
     rows = [row for section in detail["Rows"]["Row"] for row in section["Rows"]["Row"]]
-    assert sorted(row["ColData"][1]["id"] for row in rows) == sorted(invoice.Id for invoice in open_invoices)
+    listed = sorted((row["ColData"][1]["value"], row["ColData"][1]["id"]) for row in rows)
+    assert listed == sorted(
+        [("Invoice", invoice.Id) for invoice in open_invoices]
+        + [("Payment", payment.Id) for payment in unapplied]
+        + [("Credit Memo", memo.Id) for memo in credits]
+    )
 
     narrowed = qb.get_report("AgedReceivables", qs={"customer": usd.Id, "aging_method": "Current"})
     assert _report_total(narrowed) == open_balance(qb, usd.Id)
+    assert by_customer[in_credit.Id] == money(Customer.get(in_credit.Id, qb=qb).Balance) == Decimal("-80.00")
 
 
 # --- errors as the library maps them ------------------------------------------------------------------------

@@ -4,7 +4,6 @@ full recomputation, and what QuickBooks refuses is refused."""
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -16,6 +15,7 @@ from sandbox.generator import generate_company
 from sandbox.query import parse, select
 from sandbox.store import ENTITIES, Company, render
 from sandbox.writes import write
+from tests.sandbox.ledger import owed, with_jobs
 
 NOW = datetime(2026, 11, 23, 18, 0, tzinfo=UTC)
 
@@ -43,18 +43,11 @@ def _rows(company: Company, text: str) -> list[dict[str, Any]]:
 
 
 def _expected_balances(company: Company) -> dict[str, tuple[Decimal, Decimal]]:
-    """Customer (Balance, BalanceWithJobs) recomputed from scratch: open invoices, up the parents."""
-    own: dict[str, Decimal] = defaultdict(Decimal)
-    for invoice in company.entities["Invoice"].values():
-        own[invoice["CustomerRef"]["value"]] += invoice["Balance"]
-    customers = {c["Id"]: c for c in company.entities["Customer"].values()}
-    with_jobs = dict(own)
-    for customer_id in customers:
-        parent = customers[customer_id].get("ParentRef")
-        while parent:
-            with_jobs[parent["value"]] = with_jobs.get(parent["value"], Decimal(0)) + own[customer_id]
-            parent = customers[parent["value"]].get("ParentRef")
-    return {cid: (own[cid], with_jobs.get(cid, Decimal(0))) for cid in customers}
+    """Customer (Balance, BalanceWithJobs) recomputed from scratch: open invoices less credits, up the parents."""
+    own = owed({entity: company.entities[entity].values() for entity in ("Invoice", "Payment", "CreditMemo")})
+    customers = list(company.entities["Customer"].values())
+    nested = with_jobs(customers, own)
+    return {c["Id"]: (own.get(c["Id"], Decimal(0)), nested[c["Id"]]) for c in customers}
 
 
 def _served_balances(company: Company) -> dict[str, tuple[Decimal, Decimal]]:

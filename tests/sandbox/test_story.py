@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections import defaultdict
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -13,6 +12,7 @@ import requests
 from sandbox import SandboxServer, build_sandbox
 from sandbox.story import EVENTS, Storyteller
 from tests.conftest import CUSTOMERS, SEED, ApiSession
+from tests.sandbox.ledger import owed, with_jobs
 
 
 def _story(server: SandboxServer, **body: Any) -> dict[str, Any]:
@@ -39,18 +39,18 @@ def _open_balances(api: ApiSession) -> dict[str, Decimal]:
     return {row["Id"]: _money(row["Balance"]) for row in _all(api, "Invoice")}
 
 
-def test_story_keeps_every_customer_balance_equal_to_its_open_invoices(
+def test_story_keeps_every_customer_balance_equal_to_its_open_invoices_less_credits(
     api: ApiSession, sandbox_server: SandboxServer
 ) -> None:
     summary = _story(sandbox_server, events=80, seed=5)
     assert sum(summary["applied"].values()) + sum(summary["skipped"].values()) == 80
     assert len(summary["applied"]) >= 7, f"a varied story: {summary['applied']}"
-    owed: dict[str, Decimal] = defaultdict(Decimal)
-    for invoice in _all(api, "Invoice"):
-        owed[invoice["CustomerRef"]["value"]] += _money(invoice["Balance"])
+    own = owed({entity: _all(api, entity) for entity in ("Invoice", "Payment", "CreditMemo")})
     customers = _all(api, "Customer", " WHERE Active IN (true, false)")
-    assert {row["Id"]: _money(row["Balance"]) for row in customers} == {row["Id"]: owed[row["Id"]] for row in customers}
-    assert sum(owed.values()) > 0
+    nested = with_jobs(customers, own)
+    assert {row["Id"]: _money(row["Balance"]) for row in customers} == {row["Id"]: own[row["Id"]] for row in customers}
+    assert {row["Id"]: _money(row["BalanceWithJobs"]) for row in customers} == nested
+    assert sum(own.values()) > 0
 
 
 def test_story_payments_settle_the_invoices_they_name(api: ApiSession, sandbox_server: SandboxServer) -> None:

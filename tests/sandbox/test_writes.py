@@ -32,7 +32,8 @@ def test_delete_invoice_returns_the_stub_and_frees_its_payments(
     assert api.get(f"invoice/{invoice['Id']}").json()["Fault"]["Error"][0]["code"] == "610"
     found = api.query(f"SELECT * FROM Invoice WHERE Id = '{invoice['Id']}'").json()["QueryResponse"]
     assert found == {}
-    assert company.get("Customer", customer["Id"])["Balance"] == balance_before - invoice["Balance"]
+    # The invoice's open balance goes, and what its payments had applied to it becomes their unapplied credit.
+    assert company.get("Customer", customer["Id"])["Balance"] == balance_before - invoice["TotalAmt"]
     payment_id = invoice["LinkedTxn"][0]["TxnId"]
     payment = api.get(f"payment/{payment_id}").json()["Payment"]
     assert Decimal(str(payment["UnappliedAmt"])) > 0, "what paid the deleted invoice is unapplied now"
