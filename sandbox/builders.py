@@ -205,8 +205,8 @@ def _not_under_itself(company: Company, customer_id: str, parent: dict[str, Any]
 
 
 def due_date(company: Company, body: dict[str, Any], customer: dict[str, Any], txn_date: date) -> tuple[Any, date]:
-    """The term (body's, else the customer's) and the due date (given, else from the term)."""
-    term_ref = body.get("SalesTermRef") or customer.get("SalesTermRef")
+    """The term (body's, else the customer's, else the company's default) and the due date (given, else from it)."""
+    term_ref = body.get("SalesTermRef") or customer.get("SalesTermRef") or company.default_terms
     term = reference(company, {"SalesTermRef": term_ref}, "SalesTermRef", "Term") if term_ref else None
     default = txn_date + timedelta(days=int(term.get("DueDays", 0))) if term else txn_date
     return term, _date(body.get("DueDate"), "DueDate", default)

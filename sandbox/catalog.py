@@ -119,6 +119,8 @@ ITEMS = (
 
 #: (Id, Name, DueDays) of a new US company's terms.
 TERMS = (("1", "Due on receipt", 0), ("2", "Net 15", 15), ("3", "Net 30", 30), ("4", "Net 60", 60), ("5", "Net 10", 10))
+#: ``Preferences.SalesFormsPrefs.DefaultTerms``: Net 30, for customers that have no terms of their own.
+DEFAULT_TERM_ID = "3"
 
 CURRENCY_NAMES = {
     "USD": "United States Dollar",

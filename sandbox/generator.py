@@ -21,6 +21,7 @@ from typing import Any
 from sandbox.catalog import (
     CITIES,
     CURRENCY_NAMES,
+    DEFAULT_TERM_ID,
     FIRST_WORDS,
     JOB_NAMES,
     PROFILES,
@@ -73,7 +74,7 @@ class _NameLists:
                 "AllowDiscount": False,
                 "AutoApplyCredit": True,
                 "AutoApplyPayments": True,
-                "DefaultTerms": {"value": "3"},
+                "DefaultTerms": {"value": DEFAULT_TERM_ID},
                 "ETransactionEnabledStatus": "NotApplicable",
             },
             "CurrencyPrefs": {
@@ -200,6 +201,8 @@ class _NameLists:
             "Active": parent is not None or rng.random() > 0.05,
             "SalesTermRef": {"value": rng.choice(TERMS)[0]},
         }
+        if customer["SalesTermRef"]["value"] == DEFAULT_TERM_ID and int(customer_id) % 2 == 0:
+            del customer["SalesTermRef"]  # no terms of its own: its invoices take the company's default (the same)
         if parent is not None:
             customer.update({"ParentRef": {"value": parent["Id"]}, "Level": 1})
         if rng.random() < 0.9:

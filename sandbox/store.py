@@ -76,6 +76,12 @@ class Company:
         """The company's date at ``now``: a new transaction's default TxnDate, a report's default date."""
         return now.astimezone(self.zone).date()
 
+    @property
+    def default_terms(self) -> dict[str, Any] | None:
+        """``Preferences.SalesFormsPrefs.DefaultTerms``: the terms of a customer that has none."""
+        found = self.preferences.get("SalesFormsPrefs", {}).get("DefaultTerms")
+        return dict(found) if found else None
+
     @contextmanager
     def session(self) -> Iterator[Company]:
         """Hold the company for one request's reads and writes; changes are kept on exit."""

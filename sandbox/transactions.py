@@ -66,7 +66,8 @@ class TransactionBuilder:
     def _plan_invoice(self, customer: dict[str, Any]) -> _Txn:
         rng = self.rng
         txn_date = self.today - timedelta(days=rng.randrange(0, 240))
-        term = next(t for t in TERMS if t[0] == customer["SalesTermRef"]["value"])
+        terms = customer.get("SalesTermRef") or self.company.default_terms or {}
+        term = next(t for t in TERMS if t[0] == terms.get("value"))
         lines = [(rng.choice(ITEMS), rng.randrange(1, 12)) for _ in range(rng.randrange(1, 5))]
         body = {"term": term, "lines": lines, "taxable": rng.random() < 0.3, "voided": rng.random() < 0.03}
         plan = _Txn("Invoice", customer, txn_date, self.instant(txn_date), body)

@@ -118,6 +118,11 @@ def test_sample_company_holds_every_collections_scenario(company: Company) -> No
     assert any(not c["Active"] for c in customers), "inactive customer"
     assert any(c.get("Job") and c["FullyQualifiedName"].count(":") == 1 for c in customers), "sub-customer"
     assert {c["CurrencyRef"]["value"] for c in customers} >= {"USD", "CAD", "EUR"}, "second and third currency"
+    without_terms = {c["Id"] for c in customers if "SalesTermRef" not in c}
+    assert without_terms, "customers without terms of their own"
+    default = company.preferences["SalesFormsPrefs"]["DefaultTerms"]["value"]
+    billed = [i for i in invoices if i["CustomerRef"]["value"] in without_terms]
+    assert billed and all(i["SalesTermRef"]["value"] == default for i in billed), "they take the company's default"
 
 
 def test_voided_invoice_has_quickbooks_void_shape(company: Company) -> None:
