@@ -29,7 +29,7 @@ from sandbox.batch import run_batch
 from sandbox.cdc import changes
 from sandbox.chaos import Outcome
 from sandbox.clock import qbo_envelope_time
-from sandbox.faults import GatewayAuthFault, QboFault, not_authorized_for_realm
+from sandbox.faults import GatewayAuthFault, QboFault, not_authorized_for_realm, object_not_found
 from sandbox.oauth import TOKEN_PATH, oauth_routes
 from sandbox.query import run_query
 from sandbox.reports import aged_receivables
@@ -43,7 +43,7 @@ from sandbox.responses import (
     system_fault,
 )
 from sandbox.service import Sandbox
-from sandbox.store import ENTITIES, Company, render
+from sandbox.store import KNOWN_ENTITIES, Company, render
 from sandbox.writes import write
 
 
@@ -164,11 +164,14 @@ def build_app(sandbox: Sandbox) -> Transport:
         return run_batch(company, await request.body(), sandbox.clock)
 
     async def read(request: Request, company: Company) -> dict[str, Any]:
-        entity = ENTITIES.get(request.path_params["entity"].lower())
+        segment = request.path_params["entity"].lower()
+        entity = KNOWN_ENTITIES.get(segment)
         if entity is None:
             raise QboFault(
                 400, "500", "Unsupported Operation", f"Operation on {request.path_params['entity']} is not supported."
             )
+        if entity not in company.entities:  # an entity the sandbox holds nothing of: no such Id
+            raise object_not_found(entity, request.path_params["entity_id"])
         return {entity: render(company.get(entity, request.path_params["entity_id"]))}
 
     async def cdc(request: Request, company: Company) -> dict[str, Any]:

@@ -14,11 +14,11 @@ from typing import Any
 from sandbox.clock import Clock, qbo_envelope_time
 from sandbox.faults import QboFault
 from sandbox.query import run_query
-from sandbox.store import ENTITIES, Company
+from sandbox.store import ENTITIES, WRITABLE, Company
 from sandbox.writes import write
 
 MAX_ITEMS = 30
-_NAMES = {name: segment for segment, name in ENTITIES.items()}
+_NAMES = {name: segment for segment, name in ENTITIES.items() if name in WRITABLE}
 
 
 def _invalid(detail: str, element: str) -> QboFault:

@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from sandbox.catalog import CURRENCY_NAMES, exchange_rate
+from sandbox.catalog import CURRENCY_NAMES, UNDEPOSITED_FUNDS, exchange_rate
 from sandbox.faults import QboFault
 from sandbox.store import CENT, Company, meta_data
 
@@ -253,7 +253,7 @@ def payment_fields(
         CurrencyRef=dict(customer["CurrencyRef"]),
         ProcessPayment=bool(body.get("ProcessPayment", False)),
     )
-    fields.setdefault("DepositToAccountRef", {"value": "4"})
+    fields.setdefault("DepositToAccountRef", {"value": UNDEPOSITED_FUNDS})
     rate = _exchange_rate(company, body, customer["CurrencyRef"]["value"])
     fields.pop("ExchangeRate", None)
     if rate is not None:

@@ -117,6 +117,108 @@ ITEMS = (
     ("2", "Hours", Decimal("22.50")),
 )
 
+#: Craig's "Services" item (Id 1): on the item list, though generated lines bill the items above.
+SERVICES_ITEM = ("1", "Services", Decimal("0"))
+#: Items that are goods (their income goes to "Sales of Product Income"); the rest are services.
+PRODUCT_ITEMS = frozenset({"5", "11", "15", "16", "17"})
+
+#: (Id, Name, AccountType, AccountSubType, Classification) of the sample company's accounts that
+#: receivables touch: income, Undeposited Funds (where payments go by default), A/R, the bank.
+ACCOUNTS = (
+    ("1", "Services", "Income", "ServiceFeeIncome", "Revenue"),
+    ("4", "Undeposited Funds", "Other Current Asset", "UndepositedFunds", "Asset"),
+    ("35", "Checking", "Bank", "Checking", "Asset"),
+    ("79", "Sales of Product Income", "Income", "SalesOfProductIncome", "Revenue"),
+    ("84", "Accounts Receivable (A/R)", "Accounts Receivable", "AccountsReceivable", "Asset"),
+)
+SERVICE_INCOME_ACCOUNT, PRODUCT_INCOME_ACCOUNT, UNDEPOSITED_FUNDS = "1", "79", "4"
+
+#: (Id, Name, Type) of the sample company's payment methods.
+PAYMENT_METHODS = (
+    ("1", "Cash", "NON_CREDIT_CARD"),
+    ("2", "Check", "NON_CREDIT_CARD"),
+    ("3", "Visa", "CREDIT_CARD"),
+    ("4", "MasterCard", "CREDIT_CARD"),
+    ("5", "Discover", "CREDIT_CARD"),
+    ("6", "American Express", "CREDIT_CARD"),
+)
+
+#: Every entity of the Accounting API v3 (Intuit's API reference, "All entities"; python-quickbooks'
+#: objects): queries, reads by Id, CDC and batch know them all. Those the sandbox holds no objects of
+#: answer as a company with none does: an empty page, no changes, 610 for an Id.
+ACCOUNTING_ENTITIES = (
+    "Account",
+    "Attachable",
+    "Bill",
+    "BillPayment",
+    "Budget",
+    "Class",
+    "CompanyCurrency",
+    "CompanyInfo",
+    "CreditCardPayment",
+    "CreditMemo",
+    "Customer",
+    "CustomerType",
+    "Department",
+    "Deposit",
+    "Employee",
+    "Estimate",
+    "ExchangeRate",
+    "Invoice",
+    "Item",
+    "JournalCode",
+    "JournalEntry",
+    "Payment",
+    "PaymentMethod",
+    "Preferences",
+    "Purchase",
+    "PurchaseOrder",
+    "RecurringTransaction",
+    "RefundReceipt",
+    "ReimburseCharge",
+    "SalesReceipt",
+    "TaxAgency",
+    "TaxClassification",
+    "TaxCode",
+    "TaxPayment",
+    "TaxRate",
+    "TaxService",
+    "Term",
+    "TimeActivity",
+    "Transfer",
+    "Vendor",
+    "VendorCredit",
+)
+#: What CDC answers for (Intuit's change-data-capture page lists these; it names JournalCode,
+#: TaxAgency, TimeActivity, TaxCode and TaxRate as not supported, reference §3).
+CDC_ENTITIES = (
+    "Account",
+    "Bill",
+    "BillPayment",
+    "Budget",
+    "Class",
+    "CreditCardPayment",
+    "CreditMemo",
+    "Customer",
+    "Department",
+    "Deposit",
+    "Employee",
+    "Estimate",
+    "Invoice",
+    "Item",
+    "JournalEntry",
+    "Payment",
+    "PaymentMethod",
+    "Purchase",
+    "PurchaseOrder",
+    "RefundReceipt",
+    "SalesReceipt",
+    "Term",
+    "Transfer",
+    "Vendor",
+    "VendorCredit",
+)
+
 #: (Id, Name, DueDays) of a new US company's terms.
 TERMS = (("1", "Due on receipt", 0), ("2", "Net 15", 15), ("3", "Net 30", 30), ("4", "Net 60", 60), ("5", "Net 10", 10))
 #: ``Preferences.SalesFormsPrefs.DefaultTerms``: Net 30, for customers that have no terms of their own.

@@ -12,9 +12,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from sandbox.catalog import CDC_ENTITIES
 from sandbox.clock import parse_qbo_datetime
 from sandbox.faults import QboFault
-from sandbox.store import ENTITIES, Company, render
+from sandbox.store import Company, render
 
 CDC_WINDOW = timedelta(days=30)
 CDC_CAP = 1000
@@ -25,7 +26,7 @@ def _invalid(detail: str, element: str) -> QboFault:
 
 
 def _entities(value: str) -> list[str]:
-    names = {name.lower(): name for name in ENTITIES.values()}
+    names = {name.lower(): name for name in CDC_ENTITIES}
     requested = [part.strip() for part in value.split(",") if part.strip()]
     if not requested:
         raise QboFault(
@@ -64,7 +65,9 @@ def changes(company: Company, entities: str, changed_since: str, now: datetime) 
     since = _changed_since(changed_since, now)
     groups = []
     for entity in _entities(entities):
-        table = company.entities[entity]
+        table = company.entities.get(entity)
+        if table is None:  # an entity the sandbox holds nothing of: nothing changed
+            continue
         table.reindex()
         changed = [table.peek(entity_id) for entity_id in table.by_time(since.timestamp())[:CDC_CAP]]
         deleted = sorted((at, entity_id) for entity_id, at in company.deleted[entity].items() if at >= since)

@@ -19,14 +19,21 @@ from decimal import Decimal
 from typing import Any
 
 from sandbox.catalog import (
+    ACCOUNTS,
     CITIES,
     CURRENCY_NAMES,
     DEFAULT_TERM_ID,
     FIRST_WORDS,
+    ITEMS,
     JOB_NAMES,
+    PAYMENT_METHODS,
+    PRODUCT_INCOME_ACCOUNT,
+    PRODUCT_ITEMS,
     PROFILES,
     SAMPLE_CUSTOMERS,
     SECOND_WORDS,
+    SERVICE_INCOME_ACCOUNT,
+    SERVICES_ITEM,
     STREETS,
     TERMS,
     Profile,
@@ -126,24 +133,50 @@ class _NameLists:
             "MetaData": meta_data(created),
         }
 
-    def terms(self) -> None:
-        created = self.now - timedelta(days=420)
+    def lists(self) -> None:
+        """The name lists every transaction refers to: terms, accounts, items, payment methods."""
         for term_id, name, days in TERMS:
-            self.company.add(
-                "Term",
-                {
-                    "Name": name,
-                    "Active": True,
-                    "Type": "STANDARD",
-                    "DueDays": days,
-                    "DiscountDays": 0,
-                    "domain": "QBO",
-                    "sparse": False,
-                    "Id": term_id,
-                    "SyncToken": "0",
-                    "MetaData": meta_data(created),
-                },
+            self._listed("Term", term_id, Name=name, Active=True, Type="STANDARD", DueDays=days, DiscountDays=0)
+        currency = {"value": self.profile.home_currency, "name": CURRENCY_NAMES[self.profile.home_currency]}
+        for account_id, name, kind, subtype, classification in ACCOUNTS:
+            self._listed(
+                "Account",
+                account_id,
+                Name=name,
+                SubAccount=False,
+                FullyQualifiedName=name,
+                Active=True,
+                Classification=classification,
+                AccountType=kind,
+                AccountSubType=subtype,
+                CurrentBalance=0,  # account balances are not kept (sandbox/README.md)
+                CurrentBalanceWithSubAccounts=0,
+                CurrencyRef=dict(currency),
             )
+        accounts = {account[0]: account[1] for account in ACCOUNTS}
+        for item_id, name, price in (SERVICES_ITEM, *ITEMS):
+            income = PRODUCT_INCOME_ACCOUNT if item_id in PRODUCT_ITEMS else SERVICE_INCOME_ACCOUNT
+            self._listed(
+                "Item",
+                item_id,
+                Name=name,
+                Description=name,
+                Active=True,
+                FullyQualifiedName=name,
+                Taxable=False,
+                UnitPrice=price,
+                Type="NonInventory" if item_id in PRODUCT_ITEMS else "Service",
+                IncomeAccountRef={"value": income, "name": accounts[income]},
+                PurchaseCost=0,
+                TrackQtyOnHand=False,
+            )
+        for method_id, name, kind in PAYMENT_METHODS:
+            self._listed("PaymentMethod", method_id, Name=name, Active=True, Type=kind)
+
+    def _listed(self, entity: str, object_id: str, **fields: Any) -> None:
+        created = self.now - timedelta(days=420)
+        identity = {"domain": "QBO", "sparse": False, "Id": object_id, "SyncToken": "0", "MetaData": meta_data(created)}
+        self.company.add(entity, {**fields, **identity})
 
     def groups(self, seed: int, count: int) -> Iterator[tuple[random.Random, list[dict[str, Any]]]]:
         """Each customer (with its job, if it has one) and the random source its history is drawn from.
@@ -254,7 +287,7 @@ def generate_company(
     for the whole company, so a million invoices fit in memory.
     """
     names = _NameLists(realm_id, now, company_name, profile)
-    names.terms()
+    names.lists()
     company = names.company
     builder = TransactionBuilder(company, now)
     created: list[tuple[datetime, int, int, bool]] = []

@@ -25,7 +25,7 @@ from typing import Any
 
 from sandbox.clock import PACIFIC, parse_qbo_datetime
 from sandbox.faults import invalid_query, parse_error
-from sandbox.store import ENTITIES, NAME_LISTS, Company, render
+from sandbox.store import KNOWN_ENTITIES, NAME_LISTS, Company, render
 from sandbox.table import Key, Table
 
 MAX_RESULTS = 1000
@@ -61,7 +61,21 @@ FILTERABLE: dict[str, tuple[str, ...]] = {
     "Payment": (*_COMMON, "TxnDate", "CustomerRef", "TotalAmt", "PaymentRefNum", "ProjectRef"),
     "CreditMemo": (*_COMMON, "DocNumber", "TxnDate", "Balance", "CustomerRef", "SalesTermRef"),
     "Term": (*_COMMON, "Name", "Active"),
+    "Account": (
+        *_COMMON,
+        "Name",
+        "FullyQualifiedName",
+        "Active",
+        "AccountType",
+        "AccountSubType",
+        "Classification",
+        "CurrentBalance",
+        "SubAccount",
+    ),
+    "Item": (*_COMMON, "Name", "FullyQualifiedName", "Active", "Type", "Sku", "Taxable", "UnitPrice"),
+    "PaymentMethod": (*_COMMON, "Name", "Active", "Type"),
 }
+
 _DATETIME_PROPS = frozenset({"metadata.createtime", "metadata.lastupdatedtime"})
 
 _TOKEN = re.compile(
@@ -176,6 +190,11 @@ class _Parser:
     def _select_list(self) -> bool:
         tok = self.next("a select list")
         if tok.text == "*":
+            # ``SELECT *, Sku FROM Item`` (python-quickbooks' Item.all): fields beyond the default
+            # ones. The sandbox's objects carry every field they have, so the names change nothing.
+            while self.peek() is not None and self.peek().text == ",":  # type: ignore[union-attr]
+                self.pos += 1
+                self.next("a property name")
             return False
         if tok.text.upper() == "COUNT":
             for part in ("(", "*", ")"):
@@ -187,6 +206,8 @@ class _Parser:
         tok = self.next("a property name")
         if tok.kind != "word":
             raise parse_error(f'Encountered "{tok.text}"; was expecting a property name.')
+        if entity not in FILTERABLE:  # an entity the sandbox holds nothing of: no row to test
+            return tok.text
         for allowed in FILTERABLE[entity]:
             if allowed.lower() == tok.text.lower():
                 return allowed
@@ -377,7 +398,7 @@ def _key_test(cond: Condition, entity: str, today: date) -> KeyTest | None:
     if cond.prop == "CustomerRef" and op in ("=", "IN"):
         refs = {str(v) for v in cond.values}
         return lambda entity_id, key: key.ref in refs
-    name_prop = "DisplayName" if entity == "Customer" else "Name" if entity == "Term" else None
+    name_prop = "DisplayName" if entity == "Customer" else "Name"
     if cond.prop == name_prop and op in ("=", "IN"):
         names = {str(v).lower() for v in cond.values}
         return lambda entity_id, key: key.name in names
@@ -393,7 +414,7 @@ def _candidates(query: Query, table: Table, today: date) -> tuple[Sequence[str],
         if cond.prop == "CustomerRef" and cond.op in ("=", "IN"):
             found = {i for v in cond.values for i in table.referring(str(v))}
             return sorted(found, key=_id_number), "Id"
-        if cond.prop in ("DisplayName", "Name") and cond.op == "=" and table.entity in ("Customer", "Term"):
+        if cond.prop == ("DisplayName" if table.entity == "Customer" else "Name") and cond.op == "=":
             return sorted(table.named(str(cond.values[0])), key=_id_number), "Id"
     bounds = _time_bounds(query, today)
     if bounds or query.order_by[:1] == [(_BY_TIME, False)]:
@@ -501,11 +522,22 @@ def select(company: Company, query: Query, today: date) -> list[dict[str, Any]]:
 
 
 def run_query(company: Company, text: str, today: date) -> dict[str, Any]:
-    """The ``QueryResponse`` for a statement, in QuickBooks' envelope."""
-    parsed = parse(text, ENTITIES)
-    if parsed.count:
+    """The ``QueryResponse`` for a statement, in QuickBooks' envelope.
+
+    Any entity of the Accounting API can be asked for; one the sandbox holds no
+    objects of answers as a company without any does (an empty page, a count of 0).
+    """
+    parsed = parse(text, KNOWN_ENTITIES)
+    if parsed.entity not in company.entities:
+        # CompanyInfo and Preferences are one object per company, whatever the query filters on.
+        single = {"CompanyInfo": company.info, "Preferences": company.preferences}.get(parsed.entity)
+        page = [single] if single is not None and parsed.start_position == 1 else []
+        if parsed.count:
+            return {"QueryResponse": {"totalCount": 1 if single is not None else 0}}
+    elif parsed.count:
         return {"QueryResponse": {"totalCount": count(company, parsed, today)}}
-    page = select(company, parsed, today)
+    else:
+        page = select(company, parsed, today)
     if not page:
         return {"QueryResponse": {}}
     return {

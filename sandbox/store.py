@@ -19,25 +19,34 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sandbox.catalog import ACCOUNTING_ENTITIES
 from sandbox.clock import qbo_datetime
 from sandbox.faults import not_authorized_for_realm, object_not_found
 from sandbox.table import Table
 from sandbox.webhooks import ChangeEvent
 
-#: URL segment (lower case) -> entity name, for the entities the sandbox serves.
+#: URL segment (lower case) -> entity name, for the entities the sandbox holds objects of.
 ENTITIES: dict[str, str] = {
     "customer": "Customer",
     "invoice": "Invoice",
     "payment": "Payment",
     "creditmemo": "CreditMemo",
     "term": "Term",
+    "account": "Account",
+    "item": "Item",
+    "paymentmethod": "PaymentMethod",
 }
+#: Every entity of the Accounting API by URL segment; those not in ENTITIES hold nothing here.
+KNOWN_ENTITIES: dict[str, str] = {name.lower(): name for name in ACCOUNTING_ENTITIES}
+
+#: What a client can create and update (the rest of the lists are read-only here).
+WRITABLE = frozenset({"Customer", "Term", "Invoice", "CreditMemo", "Payment"})
 
 #: Transactions share one Id sequence and can be deleted.
 TRANSACTIONS = ("Invoice", "Payment", "CreditMemo")
 
 #: Name-list entities: never deleted, only made inactive; queries hide inactive rows.
-NAME_LISTS = frozenset({"Customer", "Term"})
+NAME_LISTS = frozenset({"Customer", "Term", "Account", "Item", "PaymentMethod"})
 
 ZERO = Decimal("0")
 CENT = Decimal("0.01")

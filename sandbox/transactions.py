@@ -14,7 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sandbox.builders import payment_line
-from sandbox.catalog import ITEMS, TERMS, exchange_rate
+from sandbox.catalog import ITEMS, TERMS, UNDEPOSITED_FUNDS, exchange_rate
 from sandbox.store import CENT, Company, meta_data, settle_transaction, void_invoice
 
 TAX_RATE = Decimal("0.08")
@@ -300,7 +300,7 @@ class TransactionBuilder:
         total -= credit[1] if credit else Decimal(0)
         payment = {
             "CustomerRef": {"value": customer["Id"], "name": customer["FullyQualifiedName"]},
-            "DepositToAccountRef": {"value": "4"},
+            "DepositToAccountRef": {"value": UNDEPOSITED_FUNDS},
             "TotalAmt": total,
             "UnappliedAmt": plan.body["extra"],
             "ProcessPayment": False,

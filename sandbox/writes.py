@@ -18,7 +18,7 @@ from typing import Any
 
 from sandbox import builders
 from sandbox.faults import QboFault
-from sandbox.store import ENTITIES, TRANSACTIONS, Company, render
+from sandbox.store import ENTITIES, TRANSACTIONS, WRITABLE, Company, render
 
 
 def _unsupported(detail: str) -> QboFault:
@@ -72,8 +72,8 @@ def write(company: Company, segment: str, params: dict[str, str], raw_body: byte
     if request_id and request_id in company.replies:
         return copy.deepcopy(company.replies[request_id])
     entity = ENTITIES.get(segment.lower())
-    if entity is None:
-        raise _unsupported(f"Operation on {segment} is not supported.")
+    if entity not in WRITABLE:
+        raise _unsupported(f"Operation on {segment} is not supported by the sandbox.")
     try:
         body = json.loads(raw_body or b"null")
     except ValueError as exc:

@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from sandbox import SandboxServer
+from sandbox.catalog import CDC_ENTITIES
 
 
 def _since(server: SandboxServer, **delta: float) -> str:
@@ -82,3 +83,14 @@ def test_cdc_caps_each_entity_at_1000_objects(api: Any, sandbox_server: SandboxS
         )
     groups = _groups(api.get("cdc", entities="Term", changedSince=_since(sandbox_server, seconds=5)))
     assert len(groups["Term"]) == 1000
+
+
+def test_cdc_knows_every_cdc_entity_and_refuses_those_intuit_excludes(api: Any, sandbox_server: SandboxServer) -> None:
+    since = _since(sandbox_server, days=29)
+    answer = api.get("cdc", entities=",".join(CDC_ENTITIES), changedSince=since)
+    groups = _groups(answer)
+    assert {"Invoice", "Customer"} <= set(groups) <= set(CDC_ENTITIES)
+    assert "Estimate" not in groups, "an entity the company has none of has no changes"
+    for excluded in ("TaxCode", "TimeActivity", "CompanyInfo"):
+        refused = api.get("cdc", entities=f"Invoice,{excluded}", changedSince=since).json()["Fault"]["Error"][0]
+        assert (refused["code"], refused["element"]) == ("2010", "entities"), excluded

@@ -26,6 +26,7 @@ STREAMS = {
     "payments": "Payment",
     "credit_memos": "CreditMemo",
     "terms": "Term",
+    "accounts": "Account",
 }
 #: Fields of the real records the sample company does not model (yet), with why.
 NOT_MODELLED = {

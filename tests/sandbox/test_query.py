@@ -166,3 +166,23 @@ def test_bad_queries_get_validation_faults(api: Any, statement: str, code: str) 
     assert body["Fault"]["type"] == "ValidationFault"
     assert body["Fault"]["Error"][0]["code"] == code
     assert body["Fault"]["Error"][0]["Detail"].startswith(("QueryParserError", "QueryValidationError"))
+
+
+@pytest.mark.parametrize("entity", ["Estimate", "SalesReceipt", "Vendor", "JournalEntry", "TaxCode", "Deposit"])
+def test_an_entity_the_company_has_none_of_is_an_empty_page(api: Any, entity: str) -> None:
+    assert api.query(f"SELECT * FROM {entity} WHERE Id = '1'").json()["QueryResponse"] == {}
+    assert api.query(f"select count(*) from {entity.lower()}").json()["QueryResponse"] == {"totalCount": 0}
+    missing = api.get(f"{entity.lower()}/1").json()["Fault"]["Error"][0]
+    assert missing["code"] == "610"
+
+
+def test_served_name_lists_and_the_company_objects_are_queryable(api: Any, realm_id: str) -> None:
+    accounts = api.query("SELECT * FROM Account WHERE AccountType = 'Accounts Receivable'").json()["QueryResponse"]
+    assert [a["Name"] for a in accounts["Account"]] == ["Accounts Receivable (A/R)"]
+    items = api.query("SELECT *, Sku FROM Item WHERE Name = 'Design'").json()["QueryResponse"]["Item"]
+    assert [(i["Id"], i["UnitPrice"]) for i in items] == [("4", 75)]
+    (info,) = api.query("SELECT * FROM CompanyInfo").json()["QueryResponse"]["CompanyInfo"]
+    assert info["Id"] == "1" and info["CompanyName"]
+    assert api.query("SELECT COUNT(*) FROM Preferences").json()["QueryResponse"] == {"totalCount": 1}
+    bad = api.query("SELECT * FROM Account WHERE Colour = 'red'").json()["Fault"]["Error"][0]
+    assert bad["code"] == "4001", "properties of a served entity are checked"

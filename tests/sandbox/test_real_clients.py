@@ -43,14 +43,34 @@ from quickbooks.exceptions import (
     UnsupportedException,
     ValidationException,
 )
+from quickbooks.objects.account import Account
 from quickbooks.objects.base import EmailAddress, LinkedTxn, Ref
+from quickbooks.objects.bill import Bill
+from quickbooks.objects.billpayment import BillPayment
+from quickbooks.objects.budget import Budget
 from quickbooks.objects.company_info import CompanyInfo
 from quickbooks.objects.creditmemo import CreditMemo
 from quickbooks.objects.customer import Customer
+from quickbooks.objects.department import Department
+from quickbooks.objects.deposit import Deposit
 from quickbooks.objects.detailline import SalesItemLine, SalesItemLineDetail
+from quickbooks.objects.employee import Employee
+from quickbooks.objects.estimate import Estimate
 from quickbooks.objects.invoice import Invoice
+from quickbooks.objects.item import Item
+from quickbooks.objects.journalentry import JournalEntry
 from quickbooks.objects.payment import Payment, PaymentLine
+from quickbooks.objects.paymentmethod import PaymentMethod
 from quickbooks.objects.preferences import Preferences
+from quickbooks.objects.purchase import Purchase
+from quickbooks.objects.purchaseorder import PurchaseOrder
+from quickbooks.objects.refundreceipt import RefundReceipt
+from quickbooks.objects.salesreceipt import SalesReceipt
+from quickbooks.objects.term import Term
+from quickbooks.objects.trackingclass import Class
+from quickbooks.objects.transfer import Transfer
+from quickbooks.objects.vendor import Vendor
+from quickbooks.objects.vendorcredit import VendorCredit
 
 from sandbox import SandboxServer, build_sandbox
 
@@ -402,6 +422,50 @@ def test_what_the_sandbox_does_not_serve_is_quickbooks_unsupported_operation(qb:
     with pytest.raises(UnsupportedException) as refused:
         invoice.download_pdf(qb=qb)
     assert refused.value.error_code == 500
+
+
+def test_connector_check_query_on_account_and_the_item_list(qb: QuickBooks) -> None:
+    """Connectors check a connection by querying Account; generated lines bill items that exist."""
+    accounts = Account.all(qb=qb)
+    assert Account.count(qb=qb) == len(accounts) >= 3
+    by_type = {account.AccountType: account for account in accounts}
+    assert {"Accounts Receivable", "Income", "Other Current Asset"} <= set(by_type)
+    assert by_type["Other Current Asset"].Name == "Undeposited Funds"
+    (receivable,) = Account.filter(AccountType="Accounts Receivable", qb=qb)
+    assert Account.get(receivable.Id, qb=qb).Name == receivable.Name
+    items = {item.Id: item for item in Item.all(max_results=1000, qb=qb)}
+    billed = {
+        line.SalesItemLineDetail.ItemRef.value
+        for i in Invoice.all(max_results=50, qb=qb)
+        for line in i.Line
+        if line.DetailType == "SalesItemLineDetail"
+    }
+    assert billed and billed <= set(items), "every ItemRef of a generated invoice names an item"
+    assert all(item.IncomeAccountRef.value in {account.Id for account in accounts} for item in items.values())
+    methods = {method.Id: method.Name for method in PaymentMethod.all(qb=qb)}
+    assert methods["2"] == "Check"
+
+
+@pytest.mark.parametrize("cls", [Estimate, SalesReceipt, RefundReceipt, Deposit, JournalEntry, Vendor, Employee, Bill])
+def test_entities_the_company_has_none_of_answer_empty(cls: Any, qb: QuickBooks) -> None:
+    assert cls.all(qb=qb) == []
+    assert cls.count(qb=qb) == 0
+    with pytest.raises(ObjectNotFoundException) as missing:
+        cls.get("1", qb=qb)
+    assert missing.value.error_code == 610
+
+
+def test_change_data_capture_over_every_cdc_entity(server: SandboxServer, qb: QuickBooks) -> None:
+    """A connector's deletes stream asks CDC for two dozen entities at once."""
+    server.sandbox.clock.advance(2)
+    since = sandbox_now(server)
+    customer = new_customer(qb, "Every Entity CDC")
+    classes = [Account, Bill, BillPayment, Budget, Class, CreditMemo, Customer, Department, Deposit, Employee]
+    classes += [Estimate, Invoice, Item, JournalEntry, Payment, PaymentMethod, Purchase, PurchaseOrder]
+    classes += [RefundReceipt, SalesReceipt, Term, Transfer, Vendor, VendorCredit]
+    cdc = change_data_capture(classes, since, qb=qb)
+    assert [row.Id for row in cdc.Customer] == [customer.Id]
+    assert not hasattr(cdc, "Estimate")
 
 
 # --- python-quickbooks: writes ------------------------------------------------------------------------------
