@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from sandbox.catalog import CURRENCY_NAMES, UNDEPOSITED_FUNDS, exchange_rate
+from sandbox.catalog import CURRENCY_NAMES, DISCOUNTS_GIVEN, UNDEPOSITED_FUNDS, exchange_rate
 from sandbox.faults import QboFault
 from sandbox.store import CENT, Company, meta_data
 
@@ -46,6 +46,7 @@ def invalid(element: str, detail: str, code: str = "2010") -> QboFault:
         "2500": "Invalid Reference Id",
         "6240": "Duplicate Name Exists Error",
         "6000": "A business validation error has occurred while processing your request",
+        "6070": "Business Validation Error",
     }[code]
     return QboFault(400, code, message, detail, element=element)
 
@@ -71,13 +72,42 @@ def _date(value: Any, element: str, default: date) -> date:
 
 
 def reference(company: Company, body: dict[str, Any], element: str, entity: str) -> dict[str, Any]:
+    """The object a required reference of ``body`` names (2020 if missing, 2500 if it does not exist)."""
     ref = body.get(element)
     if not isinstance(ref, dict) or not ref.get("value"):
         raise invalid(element, f"Required parameter {element} is missing in the request", "2020")
-    found = company.entities[entity].get(str(ref["value"]))
+    return referenced(company, ref, element, entity)
+
+
+def referenced(company: Company, ref: dict[str, Any], element: str, entity: str) -> dict[str, Any]:
+    """The object ``ref`` names; fault 2500 if the company has no such ``entity``."""
+    found = company.entities[entity].get(str(ref.get("value")))
     if found is None:
-        raise invalid(element, f"Invalid Reference Id : {entity} {ref['value']} does not exist", "2500")
-    return found
+        raise invalid(element, f"Invalid Reference Id : {entity} {ref.get('value')} does not exist", "2500")
+    return dict(found)
+
+
+#: References a body may carry, and the list each must name an object of.
+REFERENCES = {
+    "CustomerRef": "Customer",
+    "ParentRef": "Customer",
+    "SalesTermRef": "Term",
+    "PaymentMethodRef": "PaymentMethod",
+    "DepositToAccountRef": "Account",
+    "ARAccountRef": "Account",
+}
+
+
+def check_references(company: Company, body: dict[str, Any]) -> None:
+    """Every reference of ``body`` to a list the sandbox holds names an object that exists (else 2500)."""
+    for element, entity in REFERENCES.items():
+        ref = body.get(element)
+        if isinstance(ref, dict) and ref.get("value"):
+            referenced(company, ref, element, entity)
+
+
+def _as_ref(obj: dict[str, Any]) -> dict[str, Any]:
+    return {"value": obj["Id"], "name": obj.get("FullyQualifiedName") or obj.get("Name", "")}
 
 
 def identity(existing: dict[str, Any] | None, new_id: str, now: datetime) -> dict[str, Any]:
@@ -128,33 +158,86 @@ def customer_fields(company: Company, body: dict[str, Any], existing: dict[str, 
     return fields
 
 
-def sales_lines(body: dict[str, Any]) -> tuple[list[dict[str, Any]], Decimal]:
-    """Item lines renumbered, the subtotal line recomputed (QuickBooks adds one always)."""
+def sales_lines(company: Company, body: dict[str, Any]) -> tuple[list[dict[str, Any]], Decimal, Decimal]:
+    """The lines as QuickBooks stores them, the subtotal of the item lines and the discount.
+
+    Item lines are checked (an ``ItemRef`` names an item; ``Amount`` is ``Qty`` ×
+    ``UnitPrice`` when both are given), description-only lines carry no amount, a
+    discount line takes a fixed ``Amount`` or ``DiscountPercent`` of the subtotal;
+    the subtotal line is recomputed and comes after the item lines, the discount
+    after it (the order of Intuit's own examples).
+    """
     given = body.get("Line")
     if not isinstance(given, list) or not given:
         raise invalid("Line", "Required parameter Line is missing in the request", "2020")
     lines: list[dict[str, Any]] = []
+    discounts: list[tuple[int, dict[str, Any]]] = []
     for index, line in enumerate(given):
-        if line.get("DetailType") == "SubTotalLineDetail":
+        kind = line.get("DetailType")
+        if kind == "SubTotalLineDetail":
             continue
-        if line.get("DetailType") != "SalesItemLineDetail":
+        if kind == "SalesItemLineDetail":
+            number = len(lines) + 1
+            lines.append({**line, "Id": str(number), "LineNum": number, "Amount": _item_amount(company, line, index)})
+        elif kind == "DescriptionOnly":
+            number = len(lines) + 1
+            lines.append({**line, "Id": str(number), "LineNum": number, "Amount": Decimal(0)})
+        elif kind == "DiscountLineDetail":
+            discounts.append((index, line))
+        else:
             raise invalid(
                 f"Line[{index}].DetailType",
-                f"Line[{index}].DetailType '{line.get('DetailType')}' "
-                "is not supported by the sandbox (SalesItemLineDetail is)",
+                f"Line[{index}].DetailType '{kind}' is not supported by the sandbox "
+                "(SalesItemLineDetail, DescriptionOnly, DiscountLineDetail and SubTotalLineDetail are)",
             )
-        amount = money(line.get("Amount"), f"Line[{index}].Amount")
-        number = len(lines) + 1
-        lines.append({**line, "Id": str(number), "LineNum": number, "Amount": amount})
     subtotal = sum((line["Amount"] for line in lines), Decimal(0))
     lines.append({"Amount": subtotal, "DetailType": "SubTotalLineDetail", "SubTotalLineDetail": {}})
-    return lines, subtotal
+    if len(discounts) > 1:
+        raise invalid("Line", "An invoice takes one discount line", "6000")
+    discount = Decimal(0)
+    for index, line in discounts:
+        detail = dict(line.get("DiscountLineDetail") or {})
+        if detail.get("PercentBased"):
+            percent = money(detail.get("DiscountPercent"), f"Line[{index}].DiscountLineDetail.DiscountPercent", None)
+            if not 0 <= percent <= 100:
+                raise invalid(f"Line[{index}].DiscountLineDetail.DiscountPercent", "A discount is 0 to 100 percent")
+            discount = (subtotal * percent / 100).quantize(CENT, ROUND_HALF_UP)
+        else:
+            discount = money(line.get("Amount"), f"Line[{index}].Amount")
+        if not 0 <= discount <= subtotal:
+            raise invalid(
+                f"Line[{index}].Amount", f"The discount {discount} is more than the subtotal {subtotal}", "6000"
+            )
+        account = detail.get("DiscountAccountRef") or {"value": DISCOUNTS_GIVEN}
+        detail["DiscountAccountRef"] = _as_ref(
+            referenced(company, account, f"Line[{index}].DiscountLineDetail", "Account")
+        )
+        lines.append({**line, "Amount": discount, "DiscountLineDetail": detail})
+    return lines, subtotal, discount
+
+
+def _item_amount(company: Company, line: dict[str, Any], index: int) -> Decimal:
+    """A sales item line's amount, its item checked, and Qty × UnitPrice when both are given."""
+    detail = line.get("SalesItemLineDetail") or {}
+    if detail.get("ItemRef"):
+        referenced(company, detail["ItemRef"], f"Line[{index}].SalesItemLineDetail.ItemRef", "Item")
+    amount = money(line.get("Amount"), f"Line[{index}].Amount")
+    if "Qty" in detail and "UnitPrice" in detail:
+        qty = money(detail["Qty"], f"Line[{index}].SalesItemLineDetail.Qty", None)
+        price = money(detail["UnitPrice"], f"Line[{index}].SalesItemLineDetail.UnitPrice", None)
+        if (qty * price).quantize(CENT, ROUND_HALF_UP) != amount:
+            raise invalid(
+                f"Line[{index}].Amount",
+                f"Amount is not equal to UnitPrice * Qty. Supplied value:{amount}",
+                "6070",
+            )
+    return amount
 
 
 def sales_form(company: Company, body: dict[str, Any], now: datetime) -> dict[str, Any]:
     """What invoices and credit memos share: customer, dates, currency, lines, total."""
     customer = reference(company, body, "CustomerRef", "Customer")
-    lines, subtotal = sales_lines(body)
+    lines, subtotal, discount = sales_lines(company, body)
     tax = money((body.get("TxnTaxDetail") or {}).get("TotalTax", 0), "TxnTaxDetail.TotalTax")
     currency = customer["CurrencyRef"]["value"]
     fields = {k: v for k, v in body.items() if k not in COMPUTED}
@@ -165,7 +248,7 @@ def sales_form(company: Company, body: dict[str, Any], now: datetime) -> dict[st
         CustomerRef={"value": customer["Id"], "name": customer["FullyQualifiedName"]},
         Line=lines,
         TxnTaxDetail={"TotalTax": tax},
-        TotalAmt=subtotal + tax,
+        TotalAmt=subtotal - discount + tax,
     )
     fields.setdefault("PrintStatus", "NotSet")
     fields.setdefault("EmailStatus", "NotSet")

@@ -123,15 +123,17 @@ SERVICES_ITEM = ("1", "Services", Decimal("0"))
 PRODUCT_ITEMS = frozenset({"5", "11", "15", "16", "17"})
 
 #: (Id, Name, AccountType, AccountSubType, Classification) of the sample company's accounts that
-#: receivables touch: income, Undeposited Funds (where payments go by default), A/R, the bank.
+#: receivables touch: income, Undeposited Funds (where payments go by default), A/R, the bank,
+#: and where discounts go.
 ACCOUNTS = (
     ("1", "Services", "Income", "ServiceFeeIncome", "Revenue"),
     ("4", "Undeposited Funds", "Other Current Asset", "UndepositedFunds", "Asset"),
     ("35", "Checking", "Bank", "Checking", "Asset"),
     ("79", "Sales of Product Income", "Income", "SalesOfProductIncome", "Revenue"),
     ("84", "Accounts Receivable (A/R)", "Accounts Receivable", "AccountsReceivable", "Asset"),
+    ("86", "Discounts given", "Income", "DiscountsRefundsGiven", "Revenue"),
 )
-SERVICE_INCOME_ACCOUNT, PRODUCT_INCOME_ACCOUNT, UNDEPOSITED_FUNDS = "1", "79", "4"
+SERVICE_INCOME_ACCOUNT, PRODUCT_INCOME_ACCOUNT, UNDEPOSITED_FUNDS, DISCOUNTS_GIVEN = "1", "79", "4", "86"
 
 #: (Id, Name, Type) of the sample company's payment methods.
 PAYMENT_METHODS = (

@@ -16,7 +16,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sandbox import builders
+from sandbox import builders, schema
 from sandbox.faults import QboFault
 from sandbox.store import ENTITIES, TRANSACTIONS, WRITABLE, Company, render
 
@@ -91,6 +91,9 @@ def write(company: Company, segment: str, params: dict[str, str], raw_body: byte
 
 
 def _apply(company: Company, entity: str, operation: str, include: str, body: Any, now: datetime) -> dict[str, Any]:
+    _require_object(body)
+    body = schema.clean(entity, body)
+    builders.check_references(company, body)
     if operation == "delete":
         obj = _target(company, entity, body)
         if entity not in TRANSACTIONS:
@@ -103,7 +106,6 @@ def _apply(company: Company, entity: str, operation: str, include: str, body: An
         return {entity: render(company.void_payment(_target(company, entity, body)["Id"], now))}
     if operation not in ("", "create", "update") or include:
         raise _unsupported(f"Operation {operation} on {entity} is not supported by the sandbox.")
-    _require_object(body)
     existing = _target(company, entity, body) if "Id" in body else None
     if existing is not None and body.get("sparse") is True:
         body = {**{k: v for k, v in existing.items() if k not in builders.COMPUTED}, **body}

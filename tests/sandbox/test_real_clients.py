@@ -53,7 +53,14 @@ from quickbooks.objects.creditmemo import CreditMemo
 from quickbooks.objects.customer import Customer
 from quickbooks.objects.department import Department
 from quickbooks.objects.deposit import Deposit
-from quickbooks.objects.detailline import SalesItemLine, SalesItemLineDetail
+from quickbooks.objects.detailline import (
+    DescriptionLineDetail,
+    DescriptionOnlyLine,
+    DiscountLine,
+    DiscountLineDetail,
+    SalesItemLine,
+    SalesItemLineDetail,
+)
 from quickbooks.objects.employee import Employee
 from quickbooks.objects.estimate import Estimate
 from quickbooks.objects.invoice import Invoice
@@ -801,6 +808,37 @@ def test_validation_faults(qb: QuickBooks) -> None:
     with pytest.raises(QuickbooksException) as bad_query:
         qb.query("SELECT * FROM Invoice WHERE PrivateNote = 'x'")
     assert bad_query.value.error_code == 4001
+
+
+def test_an_invoice_with_a_discount_and_a_description_line(qb: QuickBooks) -> None:
+    customer = new_customer(qb, "Discount Customer")
+    invoice = Invoice()
+    invoice.CustomerRef = customer.to_ref()
+    note = DescriptionOnlyLine()
+    note.Description = "Delivered on site"
+    note.DescriptionLineDetail = DescriptionLineDetail()
+    discount = DiscountLine()
+    discount.DiscountLineDetail = DiscountLineDetail()
+    discount.DiscountLineDetail.PercentBased = True
+    discount.DiscountLineDetail.DiscountPercent = 20
+    invoice.Line = [sales_line("120.00"), note, sales_line("80.00", "Follow-up"), discount]
+    saved = invoice.save(qb=qb)
+    assert money(saved.TotalAmt) == money(saved.Balance) == Decimal("160.00")
+    assert [line.DetailType for line in saved.Line][-2:] == ["SubTotalLineDetail", "DiscountLineDetail"]
+    assert money(Customer.get(customer.Id, qb=qb).Balance) == Decimal("160.00")
+
+
+def test_a_stale_reference_is_refused_with_2500(qb: QuickBooks) -> None:
+    customer = new_customer(qb, "Stale Reference")
+    invoice = Invoice()
+    invoice.CustomerRef = customer.to_ref()
+    line = sales_line("10.00")
+    line.SalesItemLineDetail.ItemRef.value = "424242"  # an item deleted since the client cached its list
+    invoice.Line = [line]
+    with pytest.raises(ValidationException) as refused:
+        invoice.save(qb=qb)
+    assert refused.value.error_code == 2500
+    assert Invoice.filter(CustomerRef=customer.Id, qb=qb) == [], "nothing written"
 
 
 def test_invalid_access_token_is_an_authorization_exception(server: SandboxServer) -> None:

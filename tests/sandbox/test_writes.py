@@ -190,6 +190,103 @@ def test_bad_invoice_bodies_name_the_element(api: Any, body: dict[str, Any], exp
     assert _fault(api.post("invoice", body)) == expected
 
 
+def _item_line(amount: Any, qty: Any = 1, price: Any = None, item: str = "4") -> dict[str, Any]:
+    detail = {"ItemRef": {"value": item}, "Qty": qty, "UnitPrice": amount if price is None else price}
+    return {"Amount": amount, "DetailType": "SalesItemLineDetail", "SalesItemLineDetail": detail}
+
+
+@pytest.mark.parametrize(
+    ("entity", "body", "expected"),
+    [
+        ("invoice", {"CustomerRef": {"value": "1"}, "Line": [_item_line(10)], "Colour": "red"}, "2010 Colour"),
+        ("invoice", {"CustomerRef": {"value": "1"}, "Line": [{**_item_line(10), "Shade": 1}]}, "2010 Line[0].Shade"),
+        ("invoice", {"CustomerRef": "1", "Line": [_item_line(10)]}, "2010 CustomerRef"),
+        ("invoice", {"CustomerRef": {"value": "1"}, "Line": {"Amount": 10}}, "2010 Line"),
+        (
+            "invoice",
+            {"CustomerRef": {"value": "1"}, "Line": [_item_line(10)], "AllowIPNPayment": "maybe"},
+            "2010 AllowIPNPayment",
+        ),
+        (
+            "invoice",
+            {"CustomerRef": {"value": "1"}, "Line": [_item_line(10, item="999")]},
+            "2500 Line[0].SalesItemLineDetail.ItemRef",
+        ),
+        (
+            "invoice",
+            {"CustomerRef": {"value": "1"}, "Line": [_item_line(10)], "SalesTermRef": {"value": "77"}},
+            "2500 SalesTermRef",
+        ),
+        ("invoice", {"CustomerRef": {"value": "1"}, "Line": [_item_line(30, qty=2, price=10)]}, "6070 Line[0].Amount"),
+        ("customer", {"DisplayName": {"first": "Ada"}}, "2010 DisplayName"),
+        ("customer", {"DisplayName": "Ada Byron", "PaymentMethodRef": {"value": "42"}}, "2500 PaymentMethodRef"),
+        (
+            "customer",
+            {"DisplayName": "Ada Byron", "PrimaryEmailAddr": {"Email": "a@b.example"}},
+            "2010 PrimaryEmailAddr.Email",
+        ),
+        (
+            "payment",
+            {"CustomerRef": {"value": "1"}, "TotalAmt": 5, "DepositToAccountRef": {"value": "9"}},
+            "2500 DepositToAccountRef",
+        ),
+        ("payment", {"CustomerRef": {"value": "1"}, "TotalAmt": [5]}, "2010 TotalAmt"),
+    ],
+)
+def test_writes_are_validated_like_quickbooks_and_change_nothing(
+    api: Any, sandbox_server: SandboxServer, realm_id: str, entity: str, body: dict[str, Any], expected: str
+) -> None:
+    company = _company(sandbox_server, realm_id)
+    before = {name: len(table) for name, table in company.entities.items()}
+    answer = api.post(entity, body)
+    assert answer.status_code == 400
+    (error,) = answer.json()["Fault"]["Error"]
+    assert f"{error['code']} {error['element']}" == expected, error
+    if error["code"] == "2010":
+        assert error["Detail"].startswith("Property Name:") and "specified is unsupported or invalid" in error["Detail"]
+    assert {name: len(table) for name, table in company.entities.items()} == before, "nothing written"
+
+
+def test_discount_and_description_lines_count_as_quickbooks_counts_them(api: Any) -> None:
+    description = {"DetailType": "DescriptionOnly", "Description": "Site visit on Monday", "DescriptionLineDetail": {}}
+    percent = {"DetailType": "DiscountLineDetail", "DiscountLineDetail": {"PercentBased": True, "DiscountPercent": 10}}
+    lines = [_item_line(225, qty=3, price=75), description, _item_line(275, item="5"), percent]
+    body = {"CustomerRef": {"value": "1"}, "Line": lines, "TxnTaxDetail": {"TotalTax": 8}}
+    answer = api.post("invoice", body)
+    assert answer.status_code == 200, answer.text
+    invoice = answer.json()["Invoice"]
+    kinds = [line["DetailType"] for line in invoice["Line"]]
+    assert kinds == [
+        "SalesItemLineDetail",
+        "DescriptionOnly",
+        "SalesItemLineDetail",
+        "SubTotalLineDetail",
+        "DiscountLineDetail",
+    ]
+    assert [line["Amount"] for line in invoice["Line"]] == [225, 0, 275, 500, 50]
+    assert invoice["Line"][-1]["DiscountLineDetail"]["DiscountAccountRef"]["name"] == "Discounts given"
+    assert invoice["TotalAmt"] == invoice["Balance"] == 458  # 500 - 10% + 8 tax
+    fixed = {"DetailType": "DiscountLineDetail", "Amount": 12.5, "DiscountLineDetail": {"PercentBased": False}}
+    second = api.post("invoice", {"CustomerRef": {"value": "1"}, "Line": [_item_line(100), fixed]}).json()["Invoice"]
+    assert second["TotalAmt"] == 87.5
+
+
+def test_client_defaults_are_not_stored_back_as_values(api: Any) -> None:
+    """python-quickbooks sends every field it knows, empty ones as "" (and numbers as strings)."""
+    body = {"DisplayName": "Defaults Ltd", "Title": "", "Notes": "", "OpenBalanceDate": "", "Level": "0"}
+    customer = api.post("customer", body).json()["Customer"]
+    assert not {"Title", "Notes", "OpenBalanceDate"} & set(customer)
+    line = {**_item_line("40.00", qty="2", price="20"), "Description": ""}
+    invoice = api.post(
+        "invoice", {"CustomerRef": {"value": customer["Id"]}, "Line": [line], "TxnDate": "", "DocNumber": ""}
+    )
+    assert invoice.status_code == 200, invoice.text
+    saved = invoice.json()["Invoice"]
+    assert saved["TxnDate"] and saved["DocNumber"], "QuickBooks fills in what the client left empty"
+    assert "Description" not in saved["Line"][0]
+    assert saved["Line"][0]["SalesItemLineDetail"]["Qty"] == 2 and saved["TotalAmt"] == 40
+
+
 def test_sparse_update_changes_only_what_is_sent(api: Any, sandbox_server: SandboxServer, realm_id: str) -> None:
     invoice = _new_invoice(api, _customer_with_email(_company(sandbox_server, realm_id))["Id"])
     sandbox_server.sandbox.clock.advance(5)
