@@ -65,7 +65,7 @@ def test_dbt_tests_become_asset_checks_on_the_model_they_guard() -> None:
         ("marts/ar_aging", "assert_ar_aging_balance_matches_open_invoices"),
         ("marts/dunning_eligibility", "assert_customers_with_unapplied_payments_are_not_reminded"),
         ("marts/payments_applied", "assert_invoice_paid_amounts_match_payments_applied"),
-        ("staging/stg_quickbooks__customers", "assert_customer_balance_matches_open_invoices"),
+        ("staging/stg_quickbooks__customers", "assert_customer_balance_nets_open_invoices_and_credits"),
         ("staging/stg_quickbooks__payments", "assert_payment_totals_reconcile_with_lines"),
         ("staging/stg_quickbooks__payment_lines", "assert_payment_lines_link_one_transaction"),
     }

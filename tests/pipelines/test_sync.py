@@ -14,6 +14,7 @@ import settings
 from pipelines.quickbooks import QuickBooksConfig
 from pipelines.quickbooks.from_env import config_from_env
 from pipelines.quickbooks.pipeline import make_pipeline
+from pipelines.quickbooks.settings import RESOURCES
 from sandbox import SandboxServer, build_sandbox
 from sandbox.server import client_settings
 from sandbox.story import tell_story
@@ -180,7 +181,8 @@ def test_sync_log_records_rows_deletes_and_requests(
     )
     assert [row[:2] for row in rows] == [("full", "ok"), ("incremental", "ok")]
     full, incremental = rows
-    assert full[2] == sum(len(company.entities[e]) for e in company.entities) + 1 + 2  # +1 deleted since, + facts
+    served = sum(len(company.entities[entity]) for entity in RESOURCES.values())
+    assert full[2] == served + 1 + 2  # +1 deleted since, + facts
     assert incremental[3] == 1 and json.loads(incremental[4]) == {"invoices": 1}
     assert incremental[5] == 1 and full[6] and incremental[6]
 
@@ -269,3 +271,13 @@ def test_warehouse_of_an_older_qbcollect_with_dlt_nested_child_tables_is_taken_o
     schema = make_pipeline(settings.path("QBCOLLECT_WAREHOUSE"), settings.path("QBCOLLECT_DLT_DIR")).default_schema
     assert "parent" not in schema.tables["invoices__line"]
     assert sync_all().realms[0].ok, "and later syncs run on the taken-over schema"
+
+
+def test_duckdb_loads_with_its_cache_capped(sync_all: Any) -> None:
+    """DuckDB would cache up to 80 % of the machine while it merges; the pipeline caps it (it spills)."""
+    sync_all()
+    pipeline = make_pipeline(settings.path("QBCOLLECT_WAREHOUSE"), settings.path("QBCOLLECT_DLT_DIR"))
+    with pipeline.sql_client() as client:
+        ((limit,),) = client.execute_sql("select current_setting('memory_limit')")
+        ((ordered,),) = client.execute_sql("select current_setting('preserve_insertion_order')")
+    assert (limit, ordered) == ("244.1 MiB", False)  # 256 MB, as DuckDB prints it
