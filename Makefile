@@ -28,8 +28,11 @@ manifest: $(STAMP)
 demo: manifest
 	$(VENV)/bin/qbcollect demo
 
+# Two workers (the machine's cores), a file per worker at a time: module fixtures (one sandbox
+# per file) are built once. TEST_WORKERS=0 runs the suite in one process.
+TEST_WORKERS ?= 2
 test: manifest
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 # BENCH_INVOICES=10000,100000,1000000 adds the million-invoice company (about an hour; not in CI).
 BENCH_INVOICES ?= 10000,100000
