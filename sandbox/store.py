@@ -163,7 +163,7 @@ class Company:
                     self.touch(target, now)
                     touched.append(target)
         self.entities[entity].put(obj)
-        self._settle([obj, *touched], now, previous_customer)
+        self._settle([obj, *touched], now, previous_customer, written=obj)
 
     def void_invoice(self, invoice_id: str, now: datetime) -> dict[str, Any]:
         """Void an invoice as QuickBooks does; payments applied to it become unapplied."""
@@ -171,7 +171,7 @@ class Company:
         payments = self._unlink_from_payments("Invoice", invoice_id, now)
         void_invoice(invoice)
         self.touch(invoice, now)
-        self._settle([invoice, *payments], now)
+        self._settle([invoice, *payments], now, written=invoice)
         self.emit("Invoice", invoice_id, "Void", now)
         return invoice
 
@@ -195,7 +195,7 @@ class Company:
         note = payment.get("PrivateNote")
         payment["PrivateNote"] = f"Voided - {note}" if note else "Voided"
         self.touch(payment, now)
-        self._settle([payment, *touched], now)
+        self._settle([payment, *touched], now, written=payment)
         self.emit("Payment", payment_id, "Void", now)
         return payment
 
@@ -241,8 +241,20 @@ class Company:
                 changed.append(payment)
         return changed
 
-    def _settle(self, changed: list[dict[str, Any]], now: datetime, also_customer: str | None = None) -> None:
-        """Recompute the balances of what changed, then of the customers owning it."""
+    def _settle(
+        self,
+        changed: list[dict[str, Any]],
+        now: datetime,
+        also_customer: str | None = None,
+        written: dict[str, Any] | None = None,
+    ) -> None:
+        """Recompute the balances of what changed, then of the customers owning it.
+
+        Every object a write changes besides the one ``written`` (the invoices a
+        payment settles or releases, the payments a void unlinks, a customer whose
+        balance moves) is announced as an Update, as CDC reports it; the caller
+        announces the written object itself.
+        """
         customers = {also_customer} if also_customer else set()
         for obj in changed:
             if "TotalAmt" in obj:
@@ -252,13 +264,21 @@ class Company:
                 customers.update([obj["Id"], (obj.get("ParentRef") or {}).get("value", obj["Id"])])
         for table in self.entities.values():
             table.reindex()
-        for customer_id in customers:
+        for obj in changed:
+            if obj is not written:
+                self.emit("Customer" if "DisplayName" in obj else self._kind(obj), obj["Id"], "Update", now)
+        for customer_id in sorted(customers):
             customer = self.entities["Customer"].get(customer_id)
             if customer is None:
                 continue
+            before = (customer["Balance"], customer["BalanceWithJobs"])
             self.settle_customer(customer)
-            if all(customer is not obj for obj in changed):
+            if (
+                all(customer is not obj for obj in changed)
+                and (customer["Balance"], customer["BalanceWithJobs"]) != before
+            ):
                 customer["MetaData"]["LastUpdatedTime"] = now
+                self.emit("Customer", customer_id, "Update", now)
 
     def _kind(self, txn: dict[str, Any]) -> str:
         """Which transaction a stored object is (transactions share one Id sequence)."""

@@ -69,7 +69,8 @@ def legacy_payload(events: list[ChangeEvent]) -> bytes:
 
 
 def cloudevents_payload(events: list[ChangeEvent]) -> bytes:
-    verbs = {"Create": "created", "Update": "updated", "Delete": "deleted", "Void": "voided"}
+    # Intuit's 2025 CloudEvents names: "void", not "voided" (reference §13.2).
+    verbs = {"Create": "created", "Update": "updated", "Delete": "deleted", "Void": "void"}
     body = [
         {
             "specversion": "1.0",

@@ -115,10 +115,78 @@ def test_cloudevents_notifications_are_batched_per_realm(
     assert _verify(headers, body)
     assert headers["content-type"] == "application/cloudevents+json"
     events = json.loads(body)
-    assert [event["type"] for event in events] == ["qbo.invoice.voided.v1", "qbo.customer.created.v1"]
+    written = [event for event in events if event["type"] != "qbo.payment.updated.v1"]
+    # The void also moves the payments it unlinks and the customer's balance: notified as updates.
+    assert [event["type"] for event in written] == [
+        "qbo.customer.updated.v1",
+        "qbo.invoice.void.v1",
+        "qbo.customer.created.v1",
+    ]
     assert {event["intuitaccountid"] for event in events} == {realm_id}
-    assert events[0]["intuitentityid"] == invoice["Id"] and events[0]["id"].endswith(f"-Invoice-{invoice['Id']}")
-    assert events[0]["specversion"] == "1.0" and events[0]["time"].endswith("Z")
+    void = written[1]
+    assert void["intuitentityid"] == invoice["Id"] and void["id"].endswith(f"-Invoice-{invoice['Id']}")
+    assert void["specversion"] == "1.0" and void["time"].endswith("Z")
+    assert {event["intuitentityid"] for event in events if event["type"] == "qbo.payment.updated.v1"} == {
+        link["TxnId"] for link in invoice["LinkedTxn"] if link["TxnType"] == "Payment"
+    }
+
+
+def _notified(receiver: Receiver) -> set[tuple[str, str]]:
+    found = set()
+    for _, body in receiver.received:
+        for notification in json.loads(body)["eventNotifications"]:
+            for entity in notification["dataChangeEvent"]["entities"]:
+                found.add((entity["name"], entity["id"]))
+    return found
+
+
+def _changed(api: Any, since: str) -> set[tuple[str, str]]:
+    body = api.get("cdc", entities="Customer,Invoice,Payment,CreditMemo", changedSince=since).json()
+    (response,) = body["CDCResponse"]
+    return {
+        (name, row["Id"])
+        for group in response["QueryResponse"]
+        for name in group
+        if name[0].isupper()
+        for row in group[name]
+    }
+
+
+@pytest.mark.parametrize("fmt", ["legacy", "cloudevents"])
+def test_webhooks_name_every_object_a_write_changes_as_cdc_does(
+    api: Any, sandbox_server: SandboxServer, receiver: Receiver, realm_id: str, fmt: str
+) -> None:
+    """A payment settles invoices, a void unlinks payments, a credit memo is applied: all of it is notified."""
+    _register(sandbox_server, receiver, fmt=fmt)
+    sandbox_server.sandbox.clock.advance(5)
+    since = sandbox_server.sandbox.clock.now().isoformat(timespec="seconds")
+    sandbox_server.sandbox.clock.advance(2)
+    story = requests.post(
+        f"{sandbox_server.base_url}/_sandbox/story",
+        json={"events": 12, "seed": 3, "kinds": ["payment_multi", "credit_memo", "invoice_voided", "payment_deleted"]},
+        timeout=60,
+    ).json()
+    assert sum(story["applied"].values()) >= 8, story
+    time.sleep(1.0)
+    receiver.wait()
+    deadline = time.monotonic() + 10
+    changed = _changed(api, since)
+    while True:
+        if fmt == "legacy":
+            notified = _notified(receiver)
+        else:
+            notified = {
+                (event["type"].split(".")[1], event["intuitentityid"])
+                for _, body in receiver.received
+                for event in json.loads(body)
+            }
+            changed = {(name.lower(), entity_id) for name, entity_id in _changed(api, since)}
+        if notified >= changed or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert changed and notified >= changed, sorted(changed - notified)
+    kinds = {name.lower() for name, _ in changed}
+    assert {"invoice", "payment", "customer"} <= kinds
 
 
 def test_failed_delivery_is_retried_until_accepted(api: Any, sandbox_server: SandboxServer) -> None:
