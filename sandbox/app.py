@@ -143,11 +143,26 @@ class Transport:
 
 
 def _rows(body: dict[str, Any]) -> int:
-    """Rows in an answer, for the per-row latency."""
-    response = body.get("QueryResponse")
-    if not isinstance(response, dict):
+    """Rows an answer carries, for the per-row latency: a query's, every query of a batch, a CDC answer's.
+
+    An answer that carries no rows (a read, a write) counts as one.
+    """
+    responses: list[Any] = [body.get("QueryResponse")]
+    items = body.get("BatchItemResponse")
+    if isinstance(items, list):
+        responses = [item.get("QueryResponse") for item in items if isinstance(item, dict)]
+    cdc = body.get("CDCResponse")
+    if isinstance(cdc, list):
+        responses = [group for answer in cdc for group in answer.get("QueryResponse", [])]
+    if not any(isinstance(response, dict) for response in responses):
         return 1
-    return sum(len(value) for value in response.values() if isinstance(value, list))
+    return sum(
+        len(value)
+        for response in responses
+        if isinstance(response, dict)
+        for value in response.values()
+        if isinstance(value, list)
+    )
 
 
 def build_app(sandbox: Sandbox) -> Transport:

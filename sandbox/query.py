@@ -255,6 +255,8 @@ class _Parser:
         order = []
         while True:
             prop = self._property(entity)
+            if prop == "Id":  # Intuit's 2025 change: Ids are no longer sortable (reference §13.2)
+                raise invalid_query("property 'Id' is not sortable")
             descending = self.keyword("DESC")
             if not descending:
                 self.keyword("ASC")
@@ -448,8 +450,6 @@ def _id_number(entity_id: str) -> int:
 def _in_order(query: Query, order: str) -> bool:
     """Whether candidates in ``order`` are already in the order the query asks for."""
     wanted = [(prop, desc) for prop, desc in query.order_by]
-    if wanted and wanted[-1] == ("Id", False):
-        wanted.pop()
     if order == "Id":
         return not wanted
     return wanted == [(_BY_TIME, False)]

@@ -45,6 +45,16 @@ def test_latency_grows_with_the_rows_of_a_page(api: Any, sandbox_server: Sandbox
     assert time.perf_counter() - start >= 0.3
 
 
+def test_latency_charges_every_row_of_a_batch(api: Any, sandbox_server: SandboxServer) -> None:
+    """A batch answering three 40-row queries costs what the three queries would, not one page's delay."""
+    _admin(sandbox_server, "limits", {"latency_per_row_ms": 10})
+    items = [{"bId": str(n), "Query": "SELECT * FROM Invoice MAXRESULTS 40"} for n in range(3)]
+    start = time.perf_counter()
+    answer = api.post("batch", {"BatchItemRequest": items}).json()
+    assert [len(item["QueryResponse"]["Invoice"]) for item in answer["BatchItemResponse"]] == [40, 40, 40]
+    assert time.perf_counter() - start >= 1.2
+
+
 def test_admin_api_reports_request_counters_and_rejects_unknown_limits(
     api: Any, sandbox_server: SandboxServer, realm_id: str
 ) -> None:

@@ -138,7 +138,7 @@ def test_paging_with_startposition_covers_every_row_once(
     seen: list[str] = []
     start = 1
     while True:
-        page = _rows(api.query(f"SELECT * FROM Invoice ORDERBY Id STARTPOSITION {start} MAXRESULTS 37"), "Invoice")
+        page = _rows(api.query(f"SELECT * FROM Invoice STARTPOSITION {start} MAXRESULTS 37"), "Invoice")
         seen += [row["Id"] for row in page]
         if len(page) < 37:
             break
@@ -153,6 +153,8 @@ def test_paging_with_startposition_covers_every_row_once(
         ("SELECT * FROM Invoice WHERE PrivateNote = 'x'", "4001"),
         ("SELECT * FROM Invoice WHERE Id > '5'", "4001"),
         ("SELECT * FROM Widget", "4001"),
+        ("SELECT * FROM Invoice ORDERBY Id", "4001"),
+        ("SELECT * FROM Invoice ORDERBY MetaData.LastUpdatedTime, Id DESC", "4001"),
         ("SELECT * FROM Invoice WHERE Balance >", "4000"),
         ("SELECT * FROM Invoice WHERE Balance > 0 OR Balance < 0", "4000"),
         ("SELECT * FROM Invoice ORDERBY", "4000"),

@@ -43,9 +43,9 @@ def _customer_with_invoices(company: Company) -> str:
 QUERIES = [
     "SELECT * FROM Invoice",
     "SELECT * FROM Invoice STARTPOSITION 101 MAXRESULTS 50",
-    "SELECT * FROM Invoice ORDERBY Id STARTPOSITION 3 MAXRESULTS 7",
+    "SELECT * FROM Invoice STARTPOSITION 3 MAXRESULTS 7",
     "SELECT * FROM Invoice WHERE MetaData.LastUpdatedTime >= '{since}' ORDERBY MetaData.LastUpdatedTime",
-    "SELECT * FROM Invoice WHERE MetaData.LastUpdatedTime > '{since}' ORDERBY MetaData.LastUpdatedTime, Id "
+    "SELECT * FROM Invoice WHERE MetaData.LastUpdatedTime > '{since}' ORDERBY MetaData.LastUpdatedTime "
     "STARTPOSITION 11 MAXRESULTS 20",
     "SELECT * FROM Invoice WHERE MetaData.LastUpdatedTime <= '{since}' ORDERBY MetaData.LastUpdatedTime DESC",
     "SELECT * FROM Invoice WHERE MetaData.LastUpdatedTime >= '{since}' MAXRESULTS 1000",
