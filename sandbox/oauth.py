@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 from urllib.parse import parse_qs, urlencode
 
 from starlette.requests import Request
@@ -67,13 +68,23 @@ def oauth_routes(sandbox: Sandbox) -> list[Route]:
         )
 
     async def revoke(request: Request) -> Response:
+        """Intuit's revoke takes JSON (``{"token": ...}``, its SDKs); RFC 7009 clients send a form body."""
+        raw = (await request.body()).decode("utf-8", "replace")
         try:
-            client_id, client_secret = _client_credentials(request, {})
+            if "application/x-www-form-urlencoded" in request.headers.get("content-type", ""):
+                body = {k: v[0] for k, v in parse_qs(raw).items()}
+            else:
+                body = json.loads(raw)
+                if not isinstance(body, dict):
+                    raise ValueError("not an object")
+            client_id, client_secret = _client_credentials(request, body)
             sandbox.issuer.check_client(client_id, client_secret)
-            token = str((await request.json()).get("token", ""))
+            token = str(body.get("token", ""))
         except OAuthError as error:
             return json_response({"error": error.error}, error.status)
         except ValueError:
+            return json_response({"error": "invalid_request"}, 400)
+        if not token:
             return json_response({"error": "invalid_request"}, 400)
         sandbox.issuer.revoke(token)
         return Response(status_code=200)

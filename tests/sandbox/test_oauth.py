@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 import requests
 
 from sandbox import SandboxServer
@@ -170,18 +171,23 @@ def test_consent_for_an_unknown_realm_is_denied(sandbox_server: SandboxServer, c
     assert redirect == {"error": "access_denied", "state": "xyz-123"}
 
 
+@pytest.mark.parametrize("body", ["json", "form"])
 def test_revoking_a_refresh_token_ends_the_connection(
-    sandbox_server: SandboxServer, credentials: dict[str, Any], realm_id: str
+    sandbox_server: SandboxServer, credentials: dict[str, Any], realm_id: str, body: str
 ) -> None:
+    """Intuit's SDKs send JSON; RFC 7009 clients send ``token=...`` form-encoded: both revoke."""
     tokens = _refresh(credentials, sandbox_server.sandbox.issuer.new_refresh_token(realm_id)).json()
     query = f"{credentials['api_base_url']}/v3/company/{realm_id}/query"
     headers = {"Authorization": f"Bearer {tokens['access_token']}", "Accept": "application/json"}
     assert requests.get(query, params={"query": "SELECT * FROM Term"}, headers=headers, timeout=10).status_code == 200
+    payload = (
+        {"json": {"token": tokens["refresh_token"]}} if body == "json" else {"data": {"token": tokens["refresh_token"]}}
+    )
     revoked = requests.post(
         f"{sandbox_server.base_url}/oauth2/v1/tokens/revoke",
         auth=(credentials["client_id"], credentials["client_secret"]),
-        json={"token": tokens["refresh_token"]},
         timeout=10,
+        **payload,
     )
     assert revoked.status_code == 200
     assert _refresh(credentials, tokens["refresh_token"]).json() == {"error": "invalid_grant"}

@@ -33,6 +33,7 @@ import requests
 from intuitlib.client import AuthClient
 from intuitlib.enums import Scopes
 from intuitlib.exceptions import AuthClientError
+from oauthlib.oauth2 import WebApplicationClient
 from quickbooks import QuickBooks
 from quickbooks.batch import batch_create, batch_delete, batch_update
 from quickbooks.cdc import change_data_capture
@@ -313,6 +314,20 @@ def test_revoking_the_access_token_revokes_the_connection(server: SandboxServer)
     with pytest.raises(AuthClientError) as refused:
         client.refresh()
     assert refused.value.status_code == 400
+    assert json.loads(refused.value.content) == {"error": "invalid_grant"}
+
+
+def test_an_rfc7009_client_revokes_with_a_form_body(server: SandboxServer) -> None:
+    """oauthlib prepares revocation as RFC 7009 says (form-encoded ``token`` and ``token_type_hint``)."""
+    client = connect(server)
+    revocation = requests.get(discovery_url(server), timeout=10).json()["revocation_endpoint"]
+    url, headers, body = WebApplicationClient(client.client_id).prepare_token_revocation_request(
+        revocation, client.refresh_token, token_type_hint="refresh_token"
+    )
+    answer = requests.post(url, data=body, headers=headers, auth=(client.client_id, client.client_secret), timeout=10)
+    assert answer.status_code == 200, answer.text
+    with pytest.raises(AuthClientError) as refused:
+        client.refresh()
     assert json.loads(refused.value.content) == {"error": "invalid_grant"}
 
 
