@@ -50,6 +50,7 @@ class _Code:
     realm_id: str
     redirect_uri: str
     expires_at: datetime
+    scopes: frozenset[str] = frozenset()
 
 
 class TokenIssuer:
@@ -68,6 +69,8 @@ class TokenIssuer:
         self._access: dict[str, _Grant] = {}
         self._codes: dict[str, _Code] = {}
         self._revoked: set[str] = set()
+        #: What each connection's consent granted (``openid``, ``email``, ...; the accounting scope).
+        self._scopes: dict[str, frozenset[str]] = {}
         self._lock = threading.Lock()
 
     def check_client(self, client_id: str | None, client_secret: str | None) -> None:
@@ -92,11 +95,12 @@ class TokenIssuer:
         self._refresh[token] = _Grant(realm_id, expires_at, connection)
         return token
 
-    def authorization_code(self, realm_id: str, redirect_uri: str) -> str:
-        """The code the consent redirect carries; one use, ten minutes."""
+    def authorization_code(self, realm_id: str, redirect_uri: str, scope: str = "") -> str:
+        """The code the consent redirect carries; one use, ten minutes; it remembers the scopes asked for."""
         code = f"AB{secrets.token_urlsafe(30)}"
+        expires_at = self.clock.now() + timedelta(minutes=10)
         with self._lock:
-            self._codes[code] = _Code(realm_id, redirect_uri, self.clock.now() + timedelta(minutes=10))
+            self._codes[code] = _Code(realm_id, redirect_uri, expires_at, frozenset(scope.split()))
         return code
 
     def exchange_code(self, code: str, redirect_uri: str) -> dict[str, object]:
@@ -105,7 +109,10 @@ class TokenIssuer:
             grant = self._codes.pop(code, None)
         if grant is None or grant.expires_at <= self.clock.now() or grant.redirect_uri != redirect_uri:
             raise OAuthError(400, "invalid_grant")
-        return self._tokens(grant.realm_id, secrets.token_hex(8))
+        connection = secrets.token_hex(8)
+        with self._lock:
+            self._scopes[connection] = grant.scopes
+        return self._tokens(grant.realm_id, connection)
 
     def refresh(self, refresh_token: str, hard_expiry: bool = False) -> dict[str, object]:
         """The refresh-token grant: a new access token and a new refresh token.
@@ -170,6 +177,13 @@ class TokenIssuer:
             connections = {grant.connection for grant in grants if grant.realm_id == realm_id} - self._revoked
             self._revoked |= connections
         return len(connections)
+
+    def scopes_of(self, access_token: str) -> frozenset[str] | None:
+        """What the consent behind a live access token granted; None if the token is unknown, expired or revoked."""
+        if self.realm_of(access_token) is None:
+            return None
+        with self._lock:
+            return self._scopes.get(self._access[access_token].connection, frozenset())
 
     def realm_of(self, access_token: str) -> str | None:
         """The realm an access token was issued for, or None if unknown, expired or revoked."""

@@ -23,6 +23,8 @@ from sandbox.service import Sandbox
 TOKEN_PATH = "/oauth2/v1/tokens/bearer"
 REVOKE_PATH = "/oauth2/v1/tokens/revoke"
 AUTHORIZE_PATH = "/connect/oauth2"
+USERINFO_PATH = "/v1/openid_connect/userinfo"
+KEYS_PATH = "/oauth2/v1/keys"
 
 
 def oauth_routes(sandbox: Sandbox) -> list[Route]:
@@ -43,6 +45,9 @@ def oauth_routes(sandbox: Sandbox) -> list[Route]:
                 answer = sandbox.issuer.refresh(form.get("refresh_token", ""), hard_expiry=hard)
             elif grant_type == "authorization_code":
                 answer = sandbox.issuer.exchange_code(form.get("code", ""), form.get("redirect_uri", ""))
+                if "openid" in (sandbox.issuer.scopes_of(str(answer["access_token"])) or ()):
+                    realm_id = str(sandbox.issuer.realm_of(str(answer["access_token"])))
+                    answer["id_token"] = sandbox.openid.id_token(_issuer(request), realm_id, sandbox.clock.now())
             else:
                 raise OAuthError(400, "unsupported_grant_type")
         except OAuthError as error:
@@ -62,7 +67,7 @@ def oauth_routes(sandbox: Sandbox) -> list[Route]:
         if realm_id not in sandbox.store.realm_ids or params.get("response_type") != "code":
             error = "unsupported_response_type" if realm_id in sandbox.store.realm_ids else "access_denied"
             return RedirectResponse(_with_query(redirect_uri, error=error, state=params.get("state", "")), 302)
-        code = sandbox.issuer.authorization_code(realm_id, redirect_uri)
+        code = sandbox.issuer.authorization_code(realm_id, redirect_uri, params.get("scope", ""))
         return RedirectResponse(
             _with_query(redirect_uri, code=code, state=params.get("state", ""), realmId=realm_id), 302
         )
@@ -89,19 +94,38 @@ def oauth_routes(sandbox: Sandbox) -> list[Route]:
         sandbox.issuer.revoke(token)
         return Response(status_code=200)
 
+    async def userinfo(request: Request) -> Response:
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        scopes = sandbox.issuer.scopes_of(token.strip()) if scheme.lower() == "bearer" else None
+        if scopes is None:
+            return json_response({"error": "invalid_token"}, 401)
+        if "openid" not in scopes:
+            return json_response({"error": "insufficient_scope"}, 403)
+        return json_response(sandbox.openid.userinfo(scopes))
+
+    async def keys(request: Request) -> Response:
+        return json_response(sandbox.openid.jwks())
+
     async def discovery(request: Request) -> Response:
-        base = str(request.base_url).rstrip("/")
+        base = _issuer(request)
         return json_response(
             {
                 "issuer": base,
                 "authorization_endpoint": f"{base}{AUTHORIZE_PATH}",
                 "token_endpoint": f"{base}{TOKEN_PATH}",
                 "revocation_endpoint": f"{base}{REVOKE_PATH}",
-                "userinfo_endpoint": f"{base}/v1/openid_connect/userinfo",
-                "jwks_uri": f"{base}/oauth2/v1/keys",
+                "userinfo_endpoint": f"{base}{USERINFO_PATH}",
+                "jwks_uri": f"{base}{KEYS_PATH}",
                 "response_types_supported": ["code"],
                 "grant_types_supported": ["authorization_code", "refresh_token"],
-                "scopes_supported": ["com.intuit.quickbooks.accounting", "openid", "profile", "email"],
+                "scopes_supported": [
+                    "com.intuit.quickbooks.accounting",
+                    "openid",
+                    "profile",
+                    "email",
+                    "phone",
+                    "address",
+                ],
                 "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
             }
         )
@@ -111,7 +135,14 @@ def oauth_routes(sandbox: Sandbox) -> list[Route]:
         Route(TOKEN_PATH, token, methods=["POST"]),
         Route(AUTHORIZE_PATH, authorize),
         Route(REVOKE_PATH, revoke, methods=["POST"]),
+        Route(USERINFO_PATH, userinfo),
+        Route(KEYS_PATH, keys),
     ]
+
+
+def _issuer(request: Request) -> str:
+    """The token server's own address: the discovery document's ``issuer`` and every id_token's ``iss``."""
+    return str(request.base_url).rstrip("/")
 
 
 def _with_query(url: str, **params: str) -> str:

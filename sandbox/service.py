@@ -9,6 +9,7 @@ from sandbox.auth import TokenIssuer
 from sandbox.chaos import Chaos
 from sandbox.clock import Clock
 from sandbox.limits import Limits, Throttle
+from sandbox.openid import OpenIdProvider
 from sandbox.store import Store
 from sandbox.webhooks import WebhookDispatcher
 
@@ -28,12 +29,14 @@ class Sandbox:
     limits: Limits = field(default_factory=Limits)
     webhooks: WebhookDispatcher = field(default_factory=WebhookDispatcher)
     issuer: TokenIssuer = field(init=False)
+    openid: OpenIdProvider = field(init=False)
     throttle: Throttle = field(init=False)
     #: Injected faults (see ``chaos.py``).
     chaos: Chaos = field(init=False)
 
     def __post_init__(self) -> None:
         self.issuer = TokenIssuer(self.clock, self.client_id, self.client_secret)
+        self.openid = OpenIdProvider(self.client_id)
         self.throttle = Throttle(self.clock, self.limits)
         self.chaos = Chaos(self.clock)
         self.store.listener = self.webhooks.publish

@@ -18,6 +18,7 @@ open invoices), so the tests hold whatever seeded company the generator makes.
 
 from __future__ import annotations
 
+import base64
 import itertools
 import json
 import secrets
@@ -33,6 +34,7 @@ import requests
 from intuitlib.client import AuthClient
 from intuitlib.enums import Scopes
 from intuitlib.exceptions import AuthClientError
+from intuitlib.utils import validate_id_token
 from oauthlib.oauth2 import WebApplicationClient
 from quickbooks import QuickBooks
 from quickbooks.batch import batch_create, batch_delete, batch_update
@@ -315,6 +317,25 @@ def test_revoking_the_access_token_revokes_the_connection(server: SandboxServer)
         client.refresh()
     assert refused.value.status_code == 400
     assert json.loads(refused.value.content) == {"error": "invalid_grant"}
+
+
+def test_openid_consent_gives_a_valid_id_token_and_userinfo(server: SandboxServer) -> None:
+    """intuit-oauth's own check of the id_token (RS256 against the JWKS, issuer, audience, expiry) passes."""
+    client = auth_client_for(server)
+    url = client.get_authorization_url([Scopes.ACCOUNTING, Scopes.OPENID, Scopes.EMAIL, Scopes.PROFILE])
+    redirect = parse_qs(urlsplit(requests.get(url, allow_redirects=False, timeout=10).headers["location"]).query)
+    client.get_bearer_token(redirect["code"][0], realm_id=redirect["realmId"][0])
+    assert client.id_token and validate_id_token(client.id_token, client.client_id, client.issuer_uri, client.jwks_uri)
+    claims = json.loads(base64.urlsafe_b64decode(client.id_token.split(".")[1] + "=="))
+    assert claims["realmid"] == redirect["realmId"][0] and claims["aud"] == [client.client_id]
+    user = client.get_user_info().json()
+    assert {"sub", "email", "emailVerified", "givenName", "familyName"} <= set(user)
+    assert "phoneNumber" not in user, "only what the consent's scopes allow"
+    accounting_only = connect(server)
+    assert accounting_only.id_token is None, "no openid scope, no id_token"
+    with pytest.raises(AuthClientError) as refused:
+        accounting_only.get_user_info()
+    assert refused.value.status_code == 403
 
 
 def test_an_rfc7009_client_revokes_with_a_form_body(server: SandboxServer) -> None:
