@@ -112,6 +112,11 @@ def _inject_rates(sandbox_data: Sandbox, faults: dict[str, Any]) -> None:
 @click.option("--port", default=8765, show_default=True)
 @_sandbox_options
 @click.option("--realms", default=1, show_default=True, help="Number of companies to serve.")
+@click.option(
+    "--country-alpha3",
+    is_flag=True,
+    help="Company addresses give Country as ISO alpha-3 (USA), as Intuit's 2025 change does on some companies.",
+)
 @click.option("--requests-per-minute", default=500, show_default=True, help="Per-realm limit before 429.")
 @click.option(
     "--requests-per-second",
@@ -166,7 +171,7 @@ def sandbox_serve(
     """Serve seeded sample companies until interrupted; prints what a client needs."""
     from sandbox.story import Storyteller
 
-    sandbox_data = build_sandbox(seed, customers, realms)
+    sandbox_data = build_sandbox(seed, customers, realms, alpha3_country=options.pop("country_alpha3"))
     sandbox_data.issuer.refresh_token_grace_seconds = options.pop("refresh_token_grace_seconds")
     for name in [name for name in options if hasattr(sandbox_data.limits, name)]:
         setattr(sandbox_data.limits, name, options.pop(name))

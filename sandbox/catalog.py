@@ -260,6 +260,18 @@ class Profile:
     second_currency: str
     time_zone: str
     address: tuple[str, str, str, str]
+    #: Intuit's 2025 change: the company's addresses give ``Country`` as ISO 3166 alpha-3 (``USA``)
+    #: on some companies; older data holds alpha-2 codes or names (reference §13.2).
+    alpha3_country: bool = False
+
+    @property
+    def address_country(self) -> str:
+        """``Country`` as the company's addresses write it."""
+        return ALPHA3[self.country] if self.alpha3_country else self.country
+
+
+#: ISO 3166 alpha-2 -> alpha-3 for the sample companies' countries.
+ALPHA3 = {"US": "USA", "CA": "CAN", "GB": "GBR", "AU": "AUS", "FR": "FRA"}
 
 
 #: Realm 1 is a US company, realm 2 Canadian, realm 3 British, realm 4 Australian, then round again.

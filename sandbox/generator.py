@@ -108,17 +108,19 @@ class _NameLists:
     def _company_info(self, name: str) -> dict[str, Any]:
         created = self.now - timedelta(days=420)
         line1, city, region, postal = self.profile.address
+        address = {
+            "Line1": line1,
+            "City": city,
+            "CountrySubDivisionCode": region,
+            "PostalCode": postal,
+            "Country": self.profile.address_country,
+        }
         return {
             "CompanyName": name,
             "LegalName": name,
-            "CompanyAddr": {
-                "Id": "1",
-                "Line1": line1,
-                "City": city,
-                "CountrySubDivisionCode": region,
-                "PostalCode": postal,
-                "Country": self.profile.country,
-            },
+            "CompanyAddr": {"Id": "1", **address},
+            "CustomerCommunicationAddr": {"Id": "2", **address},
+            "LegalAddr": {"Id": "3", **address},
             "Country": self.profile.country,
             "Email": {"Address": "noreply@quickbooks.com"},
             "CompanyStartDate": (created.date()).isoformat(),

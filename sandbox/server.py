@@ -7,6 +7,7 @@ foreground.
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 import socket
 import threading
@@ -26,13 +27,21 @@ DEFAULT_CUSTOMERS = 40
 
 
 def build_sandbox(
-    seed: int = DEFAULT_SEED, customers: int = DEFAULT_CUSTOMERS, realms: int = 1, invoices_per_customer: int = 4
+    seed: int = DEFAULT_SEED,
+    customers: int = DEFAULT_CUSTOMERS,
+    realms: int = 1,
+    invoices_per_customer: int = 4,
+    alpha3_country: bool = False,
 ) -> Sandbox:
-    """A sandbox with ``realms`` generated companies; the first is the ``seed`` company."""
+    """A sandbox with ``realms`` generated companies; the first is the ``seed`` company.
+
+    ``alpha3_country`` gives every company's addresses ``Country`` as ISO alpha-3 (``USA``), as
+    Intuit's 2025 change does on some companies.
+    """
     sandbox = Sandbox(client_id=f"ABqbcollect{seed:04d}sandbox", client_secret=secrets.token_urlsafe(30))
     now = sandbox.clock.now()
     for index in range(realms):
-        profile = PROFILES[index % len(PROFILES)]
+        profile = dataclasses.replace(PROFILES[index % len(PROFILES)], alpha3_country=alpha3_country)
         company = generate_company(
             realm_id_for(seed, index),
             seed + index,

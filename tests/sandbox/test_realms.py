@@ -71,3 +71,18 @@ def test_canadian_rate_for_us_dollars_is_the_inverse_of_the_us_rate() -> None:
     assert exchange_rate("CAD", "USD") == Decimal("0.73")
     assert exchange_rate("USD", "CAD") == Decimal("1.369863")
     assert exchange_rate("USD", "USD") is None
+
+
+def test_company_addresses_can_give_country_as_iso_alpha3() -> None:
+    """Intuit's 2025 change (reference §13.2): CompanyAddr, CustomerCommunicationAddr and LegalAddr say USA."""
+    with SandboxServer(build_sandbox(seed=3, customers=10, realms=4, alpha3_country=True)) as server:
+        credentials = server.credentials()
+        found = {}
+        for index in range(4):
+            info = _company_info(ApiSession(credentials, index))
+            addresses = {key: info[key]["Country"] for key in ("CompanyAddr", "CustomerCommunicationAddr", "LegalAddr")}
+            assert len(set(addresses.values())) == 1, addresses
+            found[info["Country"]] = addresses["CompanyAddr"]
+    assert found == {"US": "USA", "CA": "CAN", "GB": "GBR", "AU": "AUS"}
+    plain = build_sandbox(seed=3, customers=10)
+    assert plain.store.company(plain.store.realm_ids[0]).info["CompanyAddr"]["Country"] == "US"
