@@ -30,6 +30,7 @@ from sandbox.cdc import changes
 from sandbox.chaos import Outcome
 from sandbox.clock import qbo_envelope_time
 from sandbox.faults import GatewayAuthFault, QboFault, not_authorized_for_realm, object_not_found
+from sandbox.invoicing import invoice_link, pay_routes, send_invoice
 from sandbox.oauth import TOKEN_PATH, oauth_routes
 from sandbox.query import run_query
 from sandbox.reports import aged_receivables
@@ -187,7 +188,18 @@ def build_app(sandbox: Sandbox) -> Transport:
             )
         if entity not in company.entities:  # an entity the sandbox holds nothing of: no such Id
             raise object_not_found(entity, request.path_params["entity_id"])
-        return {entity: render(company.get(entity, request.path_params["entity_id"]))}
+        found = render(company.get(entity, request.path_params["entity_id"]))
+        if entity == "Invoice" and "invoiceLink" in request.query_params.get("include", "").split(","):
+            base = str(request.base_url).rstrip("/")
+            link = invoice_link(base, sandbox.client_secret, company, company.get(entity, found["Id"]))
+            if link is not None:
+                found["InvoiceLink"] = link
+        return {entity: found}
+
+    async def send(request: Request, company: Company) -> dict[str, Any]:
+        invoice_id = request.path_params["entity_id"]
+        sent = send_invoice(company, invoice_id, request.query_params.get("sendTo"), sandbox.clock.now())
+        return {"Invoice": render(sent)}
 
     async def cdc(request: Request, company: Company) -> dict[str, Any]:
         params = request.query_params
@@ -225,12 +237,14 @@ def build_app(sandbox: Sandbox) -> Transport:
         routes=[
             *oauth_routes(sandbox),
             *admin_routes(sandbox),
+            *pay_routes(sandbox),
             Route(f"{company_path}/query", _api(sandbox, query), methods=["GET", "POST"]),
             Route(f"{company_path}/cdc", _api(sandbox, cdc)),
             Route(f"{company_path}/batch", _api(sandbox, batch), methods=["POST"]),
             Route(f"{company_path}/reports/{{report}}", _api(sandbox, report)),
             Route(f"{company_path}/companyinfo/{{entity_id}}", _api(sandbox, company_info)),
             Route(f"{company_path}/preferences", _api(sandbox, preferences)),
+            Route(f"{company_path}/invoice/{{entity_id}}/send", _api(sandbox, send), methods=["POST"]),
             Route(f"{company_path}/{{entity}}/{{entity_id}}", _api(sandbox, read)),
             Route(f"{company_path}/{{entity}}", _api(sandbox, write_entity), methods=["POST"]),
             Route(f"{company_path}/{{rest:path}}", _api(sandbox, unsupported), methods=["GET", "POST"]),

@@ -88,6 +88,20 @@ SECOND_WORDS = (
     "Veterinary",
     "Winery",
 )
+#: Contact people: every customer has one (``GivenName``, ``FamilyName``), what a reminder's salutation uses.
+GIVEN_NAMES = ("Amy", "Bill", "Dana", "Diego", "Eleni", "Farah", "Grace", "Hiro", "Imani", "Jonas", "Kate", "Liam")
+FAMILY_NAMES = (
+    "Alvarez",
+    "Barnett",
+    "Cho",
+    "Dubois",
+    "Eriksen",
+    "Kalapatapu",
+    "Melton",
+    "Nakamura",
+    "Okafor",
+    "Whelan",
+)
 JOB_NAMES = ("0969 Ocean View Road", "55 Twin Lane", "Shop remodel", "Spring install", "Phase 2")
 CITIES = (
     ("Bayshore", "CA", "94326"),

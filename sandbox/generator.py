@@ -23,7 +23,9 @@ from sandbox.catalog import (
     CITIES,
     CURRENCY_NAMES,
     DEFAULT_TERM_ID,
+    FAMILY_NAMES,
     FIRST_WORDS,
+    GIVEN_NAMES,
     ITEMS,
     JOB_NAMES,
     PAYMENT_METHODS,
@@ -233,6 +235,8 @@ class _NameLists:
             "FullyQualifiedName": full_name,
             "DisplayName": name,
             "PrintOnCheckName": name,
+            "GivenName": GIVEN_NAMES[int(customer_id) * 7 % len(GIVEN_NAMES)],
+            "FamilyName": FAMILY_NAMES[int(customer_id) * 3 % len(FAMILY_NAMES)],
             "Active": parent is not None or rng.random() > 0.05,
             "SalesTermRef": {"value": rng.choice(TERMS)[0]},
         }
@@ -251,13 +255,17 @@ class _NameLists:
             customer["WebAddr"] = {"URI": f"http://{''.join(ch for ch in name.lower() if ch.isalnum())[:24]}.example"}
         if rng.random() < 0.9:
             city, region, postal = rng.choice(CITIES)
+            street = f"{rng.randrange(1, 9999)} {rng.choice(STREETS)}"
             address = {
                 "Id": str(100 + int(customer_id)),
-                "Line1": f"{rng.randrange(1, 9999)} {rng.choice(STREETS)}",
+                "Line1": street,
                 "City": city,
                 "CountrySubDivisionCode": region,
                 "PostalCode": postal,
             }
+            if int(customer_id) % 9 == 4:  # typed in one box, never parsed: Line1-Line4 only, as real ones are
+                lines = (name, street, f"{city}, {region} {postal}", self.profile.country)
+                address = {"Id": address["Id"], **{f"Line{n}": line for n, line in enumerate(lines, start=1)}}
             customer["BillAddr"] = address
             customer["ShipAddr"] = dict(address)
         if parent is not None:  # QuickBooks fills a new job's contact details from its parent

@@ -70,6 +70,8 @@ class Company:
     entities: dict[str, Table] = field(default_factory=lambda: {name: Table(name) for name in ENTITIES.values()})
     #: Deleted transactions: entity -> Id -> when. Queries and reads no longer see them; CDC does.
     deleted: dict[str, dict[str, datetime]] = field(default_factory=lambda: defaultdict(dict))
+    #: Invoices "emailed" (``POST /invoice/{id}/send``): invoice id, address, when.
+    sent: list[dict[str, Any]] = field(default_factory=list)
     #: First answer to each write ``requestid`` (idempotency): a repeat gets it again.
     replies: dict[str, dict[str, Any]] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)

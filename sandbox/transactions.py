@@ -233,9 +233,10 @@ class TransactionBuilder:
         rate = exchange_rate(currency, self.company.home_currency)
         if rate is not None:
             form["ExchangeRate"] = rate
-        for key in ("BillAddr", "ShipAddr"):
-            if key in customer:
-                form[key] = dict(customer[key])
+        if "BillAddr" in customer:
+            form["BillAddr"] = printed_address(customer)
+        if "ShipAddr" in customer:
+            form["ShipAddr"] = dict(customer["ShipAddr"])
         if "PrimaryEmailAddr" in customer:
             form["BillEmail"] = dict(customer["PrimaryEmailAddr"])
         return form
@@ -267,6 +268,9 @@ class TransactionBuilder:
         )
         if "BillEmail" in invoice:
             invoice["EmailStatus"] = "EmailSent"
+            # Every other emailed invoice can be paid online (card and bank): it has an InvoiceLink.
+            online = int(invoice["Id"]) % 2 == 0
+            invoice["AllowOnlineCreditCardPayment"] = invoice["AllowOnlineACHPayment"] = online
         if "ExchangeRate" in invoice:
             invoice["HomeTotalAmt"] = (body["total"] * invoice["ExchangeRate"]).quantize(CENT, ROUND_HALF_UP)
         invoice["Balance"] = body["total"]
@@ -332,3 +336,24 @@ class TransactionBuilder:
 def _plain(value: Decimal) -> Decimal | int:
     """Unit prices print as ``275`` when whole, as QuickBooks writes them."""
     return int(value) if value == value.to_integral_value() else value
+
+
+def printed_address(customer: dict[str, Any]) -> dict[str, Any]:
+    """The billing address a sales form prints: free-form lines, as real QuickBooks invoices carry it.
+
+    Real invoices read through the API (the Airbyte sample) give ``BillAddr`` as
+    ``Line1``-``Line4`` only: the contact, the company, the street, "City, ST  postcode";
+    their ``ShipAddr`` stays parsed. A customer address that is already free-form is copied.
+    """
+    address = customer["BillAddr"]
+    if "City" not in address:
+        return dict(address)
+    contact = " ".join(filter(None, (customer.get("GivenName"), customer.get("FamilyName"))))
+    lines = [
+        contact,
+        customer.get("CompanyName") or customer["DisplayName"],
+        address.get("Line1", ""),
+        f"{address['City']}, {address.get('CountrySubDivisionCode', '')}  {address.get('PostalCode', '')}".strip(),
+    ]
+    kept = [line for line in lines if line]
+    return {"Id": str(1000 + int(address["Id"])), **{f"Line{n}": line for n, line in enumerate(kept, start=1)}}

@@ -43,7 +43,7 @@ class ChangeEvent:
     realm_id: str
     entity: str
     entity_id: str
-    operation: str  # Create, Update, Delete, Void
+    operation: str  # Create, Update, Delete, Void, Emailed
     at: datetime
 
 
@@ -70,7 +70,7 @@ def legacy_payload(events: list[ChangeEvent]) -> bytes:
 
 def cloudevents_payload(events: list[ChangeEvent]) -> bytes:
     # Intuit's 2025 CloudEvents names: "void", not "voided" (reference §13.2).
-    verbs = {"Create": "created", "Update": "updated", "Delete": "deleted", "Void": "void"}
+    verbs = {"Create": "created", "Update": "updated", "Delete": "deleted", "Void": "void", "Emailed": "emailed"}
     body = [
         {
             "specversion": "1.0",

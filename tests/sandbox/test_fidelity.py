@@ -31,15 +31,11 @@ STREAMS = {
 #: Fields of the real records the sample company does not model (yet), with why.
 NOT_MODELLED = {
     "airbyte_cursor",  # added by Airbyte, not QuickBooks
-    "GivenName",
-    "FamilyName",  # sample customers are companies
     "TxnTaxCodeRef",
     "TaxLine",  # tax is one TotalTax amount here
     "Lat",
     "Long",
-    "Line2",
-    "Line3",
-    "Line4",  # geocoding and free-form address lines
+    # geocoding (Intuit dropped Lat/Long from addresses in 2025, reference §13.2)
     "LinkedTxn",  # Payment -> Deposit links: deposits are not served
 }
 
