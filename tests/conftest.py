@@ -102,6 +102,16 @@ class ApiSession:
             timeout=10,
         )
 
+    def all_rows(self, entity: str, where: str = "") -> list[dict[str, Any]]:
+        """Every row of ``entity`` (matching ``where``), paged 1000 at a time."""
+        rows: list[dict[str, Any]] = []
+        while True:
+            page = self.query(f"SELECT * FROM {entity}{where} STARTPOSITION {len(rows) + 1} MAXRESULTS 1000")
+            found = page.json()["QueryResponse"].get(entity, [])
+            rows += found
+            if len(found) < 1000:
+                return rows
+
     def get(self, path: str, **params: str) -> requests.Response:
         return requests.get(f"{self.base}/{path}", params=params, headers=self.headers, timeout=10)
 

@@ -147,16 +147,6 @@ def test_bad_report_parameters_name_the_element(api: Any) -> None:
     assert api.get("reports/ProfitAndLoss").status_code == 400
 
 
-def _all(api: ApiSession, entity: str, where: str = "") -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = []
-    while True:
-        page = api.query(f"SELECT * FROM {entity}{where} STARTPOSITION {len(rows) + 1} MAXRESULTS 1000")
-        found = page.json()["QueryResponse"].get(entity, [])
-        rows += found
-        if len(found) < 1000:
-            return rows
-
-
 def test_every_profile_nets_credits_in_balances_and_in_the_report_after_a_story() -> None:
     """US, Canadian, British and Australian companies: Balance = open invoices less credits, and the
     aging report for today totals every customer's balance in the home currency, to the cent."""
@@ -168,9 +158,9 @@ def test_every_profile_nets_credits_in_balances_and_in_the_report_after_a_story(
             company = server.sandbox.store.company(api.realm_id)
             told = tell_story(company, server.sandbox.clock, events=200, seed=index)
             assert sum(told["applied"].values()) > 150, told["skipped"]
-            transactions = {kind: _all(api, kind) for kind in KINDS}
+            transactions = {kind: api.all_rows(kind) for kind in KINDS}
             own = owed(transactions)
-            customers = _all(api, "Customer", " WHERE Active IN (true, false)")
+            customers = api.all_rows("Customer", " WHERE Active IN (true, false)")
             nested = with_jobs(customers, own)
             for customer in customers:
                 assert amount(customer["Balance"]) == own[customer["Id"]], (profile.code, customer["DisplayName"])

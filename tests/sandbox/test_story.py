@@ -21,22 +21,12 @@ def _story(server: SandboxServer, **body: Any) -> dict[str, Any]:
     return dict(answer.json())
 
 
-def _all(api: ApiSession, entity: str, where: str = "") -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = []
-    while True:
-        page = api.query(f"SELECT * FROM {entity}{where} STARTPOSITION {len(rows) + 1} MAXRESULTS 1000")
-        found = page.json()["QueryResponse"].get(entity, [])
-        rows += found
-        if len(found) < 1000:
-            return rows
-
-
 def _money(value: Any) -> Decimal:
     return Decimal(str(value))
 
 
 def _open_balances(api: ApiSession) -> dict[str, Decimal]:
-    return {row["Id"]: _money(row["Balance"]) for row in _all(api, "Invoice")}
+    return {row["Id"]: _money(row["Balance"]) for row in api.all_rows("Invoice")}
 
 
 def test_story_keeps_every_customer_balance_equal_to_its_open_invoices_less_credits(
@@ -45,8 +35,8 @@ def test_story_keeps_every_customer_balance_equal_to_its_open_invoices_less_cred
     summary = _story(sandbox_server, events=80, seed=5)
     assert sum(summary["applied"].values()) + sum(summary["skipped"].values()) == 80
     assert len(summary["applied"]) >= 7, f"a varied story: {summary['applied']}"
-    own = owed({entity: _all(api, entity) for entity in ("Invoice", "Payment", "CreditMemo")})
-    customers = _all(api, "Customer", " WHERE Active IN (true, false)")
+    own = owed({entity: api.all_rows(entity) for entity in ("Invoice", "Payment", "CreditMemo")})
+    customers = api.all_rows("Customer", " WHERE Active IN (true, false)")
     nested = with_jobs(customers, own)
     assert {row["Id"]: _money(row["Balance"]) for row in customers} == {row["Id"]: own[row["Id"]] for row in customers}
     assert {row["Id"]: _money(row["BalanceWithJobs"]) for row in customers} == nested
@@ -127,7 +117,7 @@ def test_story_refuses_unknown_kinds_and_realms(sandbox_server: SandboxServer) -
 
 
 def test_storyteller_adds_activity_in_the_background(api: ApiSession, sandbox_server: SandboxServer) -> None:
-    before = len(_all(api, "Invoice"))
+    before = len(api.all_rows("Invoice"))
     summaries: list[dict[str, Any]] = []
     teller = Storyteller(sandbox_server.sandbox, every=0.05, events=3, seed=1, report=summaries.append).start()
     deadline = time.monotonic() + 10
@@ -138,5 +128,5 @@ def test_storyteller_adds_activity_in_the_background(api: ApiSession, sandbox_se
     assert summaries[0]["seed"] != summaries[1]["seed"], "every tick tells a new story"
     created = sum(summary["applied"].get("invoice_created", 0) for summary in summaries)
     deleted = sum(summary["applied"].get("invoice_deleted", 0) for summary in summaries)
-    assert len(_all(api, "Invoice")) == before + created - deleted
+    assert len(api.all_rows("Invoice")) == before + created - deleted
     assert set(EVENTS) >= {kind for summary in summaries for kind in summary["applied"]}
