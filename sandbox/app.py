@@ -188,10 +188,11 @@ def build_app(sandbox: Sandbox) -> Transport:
             )
         if entity not in company.entities:  # an entity the sandbox holds nothing of: no such Id
             raise object_not_found(entity, request.path_params["entity_id"])
-        found = render(company.get(entity, request.path_params["entity_id"]))
+        stored = company.get(entity, request.path_params["entity_id"])
+        found = render(stored)
         if entity == "Invoice" and "invoiceLink" in request.query_params.get("include", "").split(","):
             base = str(request.base_url).rstrip("/")
-            link = invoice_link(base, sandbox.client_secret, company, company.get(entity, found["Id"]))
+            link = invoice_link(base, sandbox.client_secret, company, stored)
             if link is not None:
                 found["InvoiceLink"] = link
         return {entity: found}

@@ -57,7 +57,7 @@ class OpenIdProvider:
         self.client_id = client_id
         self.kid = secrets.token_hex(8)
         #: Stable for the app: Intuit's ``sub`` is the user's id.
-        self.subject = str(hashlib.sha256(client_id.encode()).hexdigest()[:32])
+        self.subject = hashlib.sha256(client_id.encode()).hexdigest()[:32]
         self._key: rsa.RSAPrivateKey | None = None
         self._lock = threading.Lock()
 

@@ -88,25 +88,30 @@ def open_items(company: Company, report_date: date, method: str) -> list[OpenIte
     With ``Report_Date`` only payments dated on or before the report date count
     (a payment's own lines apply on its date); with ``Current`` every payment does.
     """
+    items = []
     applied: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
-    for payment in company.entities["Payment"].values():
-        if method == "Current" or payment["TxnDate"] <= report_date:
+    for payment in company.entities["Payment"].values():  # one pass: a million payments decode once
+        dated = payment["TxnDate"] <= report_date
+        if method == "Current" or dated:
             for line in payment.get("Line", []):
                 link = line["LinkedTxn"][0]
                 applied[(link["TxnType"], link["TxnId"])] += line["Amount"]
+        if dated and payment["UnappliedAmt"] > 0:
+            items.append(_open_item("Payment", payment, -payment["UnappliedAmt"], payment["TxnDate"]))
     from_txn_date = bool(company.preferences.get("ReportPrefs", {}).get("CalcAgingReportFromTxnDate"))
-    items = []
-    for kind, sign in (("Invoice", 1), ("CreditMemo", -1), ("Payment", -1)):
+    for kind, sign in (("Invoice", 1), ("CreditMemo", -1)):
         for txn in company.entities[kind].values():
-            if txn["TxnDate"] > report_date:
+            still_open = txn["TotalAmt"] - applied[(kind, txn["Id"])]
+            if txn["TxnDate"] > report_date or still_open <= 0:
                 continue
-            still_open = txn["UnappliedAmt"] if kind == "Payment" else txn["TotalAmt"] - applied[kind, txn["Id"]]
-            if still_open <= 0:
-                continue
-            kept = {key: txn[key] for key in _REPORTED if key in txn}
             aged_from = txn["DueDate"] if kind == "Invoice" and not from_txn_date else txn["TxnDate"]
-            items.append(OpenItem(kind, kept, sign * _home(txn, still_open), aged_from))
+            items.append(_open_item(kind, txn, sign * still_open, aged_from))
     return items
+
+
+def _open_item(kind: str, txn: dict[str, Any], signed_open: Decimal, aged_from: date) -> OpenItem:
+    kept = {key: txn[key] for key in _REPORTED if key in txn}
+    return OpenItem(kind, kept, _home(txn, signed_open), aged_from)
 
 
 def aged_receivables(company: Company, report: str, params: dict[str, str], now: datetime) -> dict[str, Any]:
